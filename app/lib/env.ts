@@ -1,0 +1,35 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * The process environment, validated once. "preview" runs on any developer machine and never
+ * changes the host; "appliance" is the flashed box, where the agent does the privileged work.
+ */
+const EnvSchema = z.object({
+  FREEHOLD_MODE: z.enum(["preview", "appliance"]).default("preview"),
+  FREEHOLD_DB: z.string().min(1).optional(),
+  FREEHOLD_MIGRATIONS_DIR: z.string().min(1).optional(),
+  FREEHOLD_TLS_CERT: z.string().min(1).optional(),
+  FREEHOLD_TLS_KEY: z.string().min(1).optional(),
+  FREEHOLD_SETUP_CODE_FILE: z.string().min(1).optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  HOSTNAME: z.string().min(1).optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema> & { databaseFile: string; migrationsDir: string };
+
+export function readEnv(source: Record<string, string | undefined> = process.env, cwd = process.cwd()): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid environment: ${problems}`);
+  }
+  const env = parsed.data;
+  const databaseFile =
+    env.FREEHOLD_DB ??
+    (env.FREEHOLD_MODE === "appliance"
+      ? "/var/lib/freehold/freehold.db"
+      : path.join(cwd, ".cache", "preview", "freehold.db"));
+  const migrationsDir = env.FREEHOLD_MIGRATIONS_DIR ?? path.join(cwd, "prisma", "migrations");
+  return { ...env, databaseFile, migrationsDir };
+}

@@ -1,0 +1,21 @@
+import { Command, CommanderError } from "commander";
+import { registerDb } from "./commands/db";
+import { registerDetect } from "./commands/detect";
+
+const program = new Command()
+  .name("freehold")
+  .description("Build Freehold images, inspect hardware and run the wizard's tools from a shell.")
+  .version(process.env.npm_package_version ?? "0.1.0")
+  .showHelpAfterError("(run `freehold --help` for the commands)")
+  .exitOverride();
+
+registerDetect(program);
+registerDb(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  console.error(`freehold: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Completes `next build` into a self-contained .next/standalone: our server bundled as
+// server.mjs (next and the native addon stay external; the traced node_modules has them),
+// plus the static assets and public files that Next leaves outside the standalone folder.
+import { cpSync, existsSync, rmSync } from "node:fs";
+import { build } from "esbuild";
+
+const out = ".next/standalone";
+if (!existsSync(out)) {
+  console.error("finish-build: .next/standalone is missing; run `next build` first (npm run build does).");
+  process.exit(1);
+}
+await build({
+  entryPoints: ["scripts/server.ts"],
+  outfile: `${out}/server.mjs`,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  external: ["next", "better-sqlite3"],
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});
+rmSync(`${out}/.next/static`, { recursive: true, force: true });
+cpSync(".next/static", `${out}/.next/static`, { recursive: true });
+rmSync(`${out}/public`, { recursive: true, force: true });
+cpSync("public", `${out}/public`, { recursive: true });
+rmSync(`${out}/prisma/migrations`, { recursive: true, force: true });
+cpSync("prisma/migrations", `${out}/prisma/migrations`, { recursive: true });
+console.log(`finish-build: ${out} is ready (node server.mjs)`);
