@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerDb } from "./commands/db";
 import { registerDetect } from "./commands/detect";
+import { registerRecommend } from "./commands/recommend";
 
 const program = new Command()
   .name("freehold")
@@ -10,6 +11,7 @@ const program = new Command()
   .exitOverride();
 
 registerDetect(program);
+registerRecommend(program);
 registerDb(program);
 
 try {

@@ -14,12 +14,19 @@ export function registerDetect(program: Command): void {
         return;
       }
       const { cpu, memory, disks } = profile;
-      console.log(`Architecture  ${profile.arch}${profile.board ? ` (${profile.board.model})` : ""}`);
+      const { board } = profile;
+      console.log(`Architecture  ${profile.arch}`);
+      if (board) {
+        const rev = board.revision ? ` rev ${board.revision}` : "";
+        console.log(`Board         ${[board.vendor, board.model].filter(Boolean).join(" ")}${rev}`);
+      }
       console.log(`CPU           ${cpu.model ?? "unknown"}: ${cpu.cores} cores, ${cpu.threads} threads`);
       console.log(`CPU features  ${cpu.flags.join(" ") || "none detected"}`);
       console.log(`Memory        ${formatBytes(memory.totalBytes)}`);
       for (const gpu of profile.gpus) {
-        console.log(`GPU           ${gpu.vendor} ${gpu.model ?? ""} ${formatBytes(gpu.vramBytes)} VRAM`);
+        const vram =
+          gpu.vramBytes === null ? "no VRAM of its own (or unknown)" : `${formatBytes(gpu.vramBytes)} VRAM`;
+        console.log(`GPU           ${gpu.vendor} ${gpu.model ?? gpu.pciId ?? ""} ${vram} [${gpu.source}]`);
       }
       for (const disk of disks) {
         const tags = [disk.kind, disk.removable ? "removable" : "", disk.system ? "system" : ""].filter(

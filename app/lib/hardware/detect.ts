@@ -1,20 +1,107 @@
 import { execFile } from "node:child_process";
+import { access, readdir, readFile, readlink } from "node:fs/promises";
+import path from "node:path";
 import { promisify } from "node:util";
 import si from "systeminformation";
-import { type HardwareProfile, HardwareProfileSchema } from "../../_schemas/hardware";
+import { type Board, type Gpu, type HardwareProfile, HardwareProfileSchema } from "../../_schemas/hardware";
 import { disksFromLsblk, LSBLK_ARGS } from "./disks";
+import {
+  boardFromDeviceTree,
+  boardFromDmi,
+  cleanText,
+  cpuFlagsFromCpuinfo,
+  type DrmCard,
+  gpuFromDrm,
+  gpusFromNvidiaSmi,
+  mergeGpus,
+  mhzFromCpufreq,
+  NVIDIA_SMI_ARGS,
+} from "./parse";
 
 const run = promisify(execFile);
 
-const INTERESTING_FLAGS = ["aes", "avx", "avx2", "avx512f", "asimd", "asimddp", "i8mm", "sve"];
+/** Where detection reads from; tests point it at a fake tree. */
+export interface DetectSources {
+  root: string;
+}
+
+const DEFAULT_SOURCES: DetectSources = { root: "/" };
+
+async function read(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, "utf8");
+  } catch {
+    return undefined;
+  }
+}
 
 async function detectDisks(): Promise<HardwareProfile["disks"]> {
   try {
-    const { stdout } = await run("lsblk", LSBLK_ARGS, { timeout: 5000 });
+    const { stdout } = await run("lsblk", LSBLK_ARGS, { timeout: 5000, maxBuffer: 4 * 1024 * 1024 });
     return disksFromLsblk(JSON.parse(stdout));
   } catch {
     return [];
   }
+}
+
+export async function detectBoard({ root }: DetectSources = DEFAULT_SOURCES): Promise<Board | null> {
+  const model = await read(path.join(root, "proc/device-tree/model"));
+  if (model !== undefined) {
+    return boardFromDeviceTree(model, (await read(path.join(root, "proc/device-tree/compatible"))) ?? "");
+  }
+  const dmi = path.join(root, "sys/class/dmi/id");
+  const [sysVendor, productName, productVersion, boardVendor, boardName] = await Promise.all(
+    ["sys_vendor", "product_name", "product_version", "board_vendor", "board_name"].map((f) =>
+      read(path.join(dmi, f)),
+    ),
+  );
+  return boardFromDmi({ sysVendor, productName, productVersion, boardVendor, boardName });
+}
+
+async function nvidiaGpus(): Promise<Gpu[]> {
+  try {
+    const { stdout } = await run("nvidia-smi", NVIDIA_SMI_ARGS, { timeout: 5000 });
+    return gpusFromNvidiaSmi(stdout);
+  } catch {
+    // Not installed, no driver loaded, or it timed out: the drm view still lists the card.
+    return [];
+  }
+}
+
+export async function drmCards({ root }: DetectSources = DEFAULT_SOURCES): Promise<DrmCard[]> {
+  const base = path.join(root, "sys/class/drm");
+  const names = await readdir(base).catch(() => [] as string[]);
+  return Promise.all(
+    names
+      .filter((n) => /^card\d+$/.test(n))
+      .sort()
+      .map(async (card) => {
+        const dev = path.join(base, card, "device");
+        const driver = await readlink(path.join(dev, "driver")).catch(() => undefined);
+        return {
+          card,
+          vendor: await read(path.join(dev, "vendor")),
+          device: await read(path.join(dev, "device")),
+          memInfoVramTotal: await read(path.join(dev, "mem_info_vram_total")),
+          driver: driver ? path.basename(driver) : undefined,
+        };
+      }),
+  );
+}
+
+export async function detectGpus(sources: DetectSources = DEFAULT_SOURCES): Promise<Gpu[]> {
+  const [nvidia, cards] = await Promise.all([nvidiaGpus(), drmCards(sources)]);
+  const drm = cards.map(gpuFromDrm).filter((g): g is Gpu => g !== null);
+  // One PCI device can have several drm cards (render nodes are separate; cardN are not), but be safe.
+  const seen = new Set<string>();
+  const unique = drm.filter((g) => {
+    if (!g.pciId) return true;
+    const key = `${g.pciId}:${g.vramBytes}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return mergeGpus(nvidia, unique);
 }
 
 function archOf(nodeArch: string): HardwareProfile["arch"] {
@@ -25,21 +112,34 @@ function archOf(nodeArch: string): HardwareProfile["arch"] {
 
 /** This machine's hardware profile. Reads only; never changes the host. */
 export async function detectHardware(): Promise<HardwareProfile> {
-  const [cpu, flags, mem, disks] = await Promise.all([si.cpu(), si.cpuFlags(), si.mem(), detectDisks()]);
-  const flagSet = new Set(flags.split(/\s+/));
+  const [cpu, mem, cpuinfo, maxFreq, board, gpus, disks, tpm] = await Promise.all([
+    si.cpu(),
+    si.mem(),
+    read("/proc/cpuinfo"),
+    read("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"),
+    detectBoard(),
+    detectGpus(),
+    detectDisks(),
+    access("/dev/tpmrm0").then(
+      () => true,
+      () => false,
+    ),
+  ]);
+  const siMhz = cpu.speedMax || cpu.speed;
+  const model = cleanText([cpu.manufacturer, cpu.brand].filter(Boolean).join(" "));
   return HardwareProfileSchema.parse({
     arch: archOf(process.arch),
-    board: null,
+    board,
     cpu: {
-      model: [cpu.manufacturer, cpu.brand].filter(Boolean).join(" ").trim() || null,
+      model: model || null,
       cores: cpu.physicalCores || cpu.cores,
       threads: cpu.cores,
-      mhz: cpu.speedMax ? Math.round(cpu.speedMax * 1000) : cpu.speed ? Math.round(cpu.speed * 1000) : null,
-      flags: INTERESTING_FLAGS.filter((f) => flagSet.has(f)),
+      mhz: (maxFreq ? mhzFromCpufreq(maxFreq) : null) ?? (siMhz ? Math.round(siMhz * 1000) : null),
+      flags: cpuinfo ? cpuFlagsFromCpuinfo(cpuinfo) : [],
     },
-    memory: { totalBytes: mem.total },
-    gpus: [],
+    memory: { totalBytes: mem.total, bandwidthBytesPerSecond: null },
+    gpus,
     disks,
-    tpm: false,
+    tpm,
   });
 }

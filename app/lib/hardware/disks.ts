@@ -50,14 +50,20 @@ function holdsRoot(device: LsblkDevice): boolean {
 /** Whole disks from lsblk's JSON (loop, zram and optical devices are not places to keep data). */
 export function disksFromLsblk(json: unknown): Disk[] {
   const { blockdevices } = LsblkSchema.parse(json);
-  return blockdevices
-    .filter((d) => d.type === "disk" && !/^(zram|ram|loop)/.test(d.name))
-    .map((d) => ({
-      path: d.path,
-      model: d.model?.trim() || null,
-      sizeBytes: d.size ?? 0,
-      kind: diskKind(d),
-      removable: d.rm === true || d.rm === "1",
-      system: holdsRoot(d),
-    }));
+  return (
+    blockdevices
+      // eMMC boot areas and RPMB show up as disks but are not places to keep data either.
+      .filter(
+        (d) =>
+          d.type === "disk" && !/^(zram|ram|loop)/.test(d.name) && !/^mmcblk\d+(boot\d+|rpmb)$/.test(d.name),
+      )
+      .map((d) => ({
+        path: d.path,
+        model: d.model?.trim() || null,
+        sizeBytes: d.size ?? 0,
+        kind: diskKind(d),
+        removable: d.rm === true || d.rm === "1",
+        system: holdsRoot(d),
+      }))
+  );
 }

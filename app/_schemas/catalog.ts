@@ -1,0 +1,167 @@
+import { z } from "zod";
+
+/** The node catalog and the model catalog: data checked by these schemas when loaded. */
+
+const Id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes");
+const Bytes = z.number().int().nonnegative();
+/** Where a figure comes from: a URL, optionally followed by a note. */
+const Source = z.string().regex(/^https:\/\/\S+( — .+)?$/, "an https URL, optionally followed by ' — note'");
+
+export const ArchSchema = z.enum(["amd64", "arm64"]);
+
+export const InstallSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("debian"),
+    /** The binary package name in Debian trixie (main). */
+    package: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/),
+    suite: z.enum(["trixie", "trixie-backports"]),
+    source: Source,
+  }),
+  z.strictObject({
+    kind: z.literal("oci"),
+    /** registry/repository, without tag or digest. */
+    image: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+$/),
+    tag: z.string().regex(/^[A-Za-z0-9._-]+$/),
+    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+    /**
+     * "placeholder" until someone has pulled the image and recorded its real digest: provisioning
+     * must refuse to pull a placeholder. The nodes issue refreshes them.
+     */
+    digestStatus: z.enum(["placeholder", "verified"]),
+    source: Source,
+  }),
+]);
+
+export const PortSchema = z.strictObject({
+  port: z.number().int().min(1).max(65535),
+  protocol: z.enum(["tcp", "udp"]),
+  /** public: opened to the internet (router forward); lan: local network only; localhost: never leaves the box. */
+  exposure: z.enum(["public", "lan", "localhost"]),
+  purpose: z.string().min(1),
+});
+
+export const NeedsSchema = z.strictObject({
+  /** Physical cores it wants to itself to run well. */
+  cpuCores: z.number().positive(),
+  /** Resident memory in steady state, including caches we configure (dbcache, ...). */
+  ramBytes: Bytes,
+  diskBytes: Bytes,
+  diskGrowthBytesPerYear: Bytes,
+  /** CPU features without which the mode makes no sense (RandomX without AES). */
+  cpuFlags: z.array(z.string()).default([]),
+  /** Heavy random writes: an SD card would wear out and be too slow. */
+  wantsSsd: z.boolean(),
+  /** Average CPU utilisation (0..1 of the whole CPU) once set up, for the energy estimate. */
+  averageCpuLoad: z.number().min(0).max(1),
+});
+
+export const NodeModeSchema = z.strictObject({
+  id: Id,
+  summary: z.string().min(1),
+  needs: NeedsSchema,
+  /** The source of each requirement figure. */
+  sources: z.strictObject({ cpu: Source, ram: Source, disk: Source }),
+});
+
+export const DependencySchema = z.strictObject({
+  node: Id,
+  /** The dependency's modes that will do (electrs needs an unpruned Bitcoin Core). */
+  modes: z.array(Id).optional(),
+  why: z.string().min(1),
+});
+
+export const NodeSchema = z.strictObject({
+  id: Id,
+  name: z.string().min(1),
+  category: z.enum(["bitcoin", "monero", "social", "storage", "network", "ai"]),
+  /** What it is, in one or two sentences for the owner. */
+  summary: z.string().min(1),
+  /** Heavy nodes are never "recommended" on small boxes; the wizard warns before adding them. */
+  heavy: z.boolean(),
+  install: z.array(InstallSchema).min(1),
+  ports: z.array(PortSchema),
+  architectures: z.array(ArchSchema).min(1),
+  dependsOn: z.array(DependencySchema),
+  modes: z.array(NodeModeSchema).min(1),
+  dataDirs: z.array(z.string().regex(/^\/var\/lib\/[a-z0-9._/-]+$/)),
+  /** What the owner must back up; everything else can be re-downloaded or rebuilt. */
+  backup: z.array(z.strictObject({ path: z.string().startsWith("/"), why: z.string().min(1) })),
+});
+
+export const NodeCatalogSchema = z.array(NodeSchema).superRefine((nodes, ctx) => {
+  const ids = new Set<string>();
+  for (const [i, node] of nodes.entries()) {
+    if (ids.has(node.id))
+      ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate id ${node.id}` });
+    ids.add(node.id);
+  }
+  for (const [i, node] of nodes.entries()) {
+    for (const [j, dep] of node.dependsOn.entries()) {
+      const target = nodes.find((n) => n.id === dep.node);
+      if (!target) {
+        ctx.addIssue({ code: "custom", path: [i, "dependsOn", j], message: `unknown node ${dep.node}` });
+      } else if (dep.modes?.some((m) => !target.modes.some((tm) => tm.id === m))) {
+        ctx.addIssue({ code: "custom", path: [i, "dependsOn", j], message: `unknown mode of ${dep.node}` });
+      }
+    }
+  }
+});
+
+export const QuantSchema = z.enum(["Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0"]);
+
+const ModelId = z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, "lower-case letters, digits, dots and dashes");
+
+export const ModelSchema = z.strictObject({
+  id: ModelId,
+  name: z.string().min(1),
+  /** The Ollama tag for the default quantization. */
+  ollama: z.string().regex(/^[a-z0-9._-]+:[a-z0-9._-]+$/),
+  parameters: z.number().positive(),
+  /** Architecture numbers the KV-cache and compute-buffer formulas need. */
+  arch: z.strictObject({
+    layers: z.number().int().positive(),
+    kvHeads: z.number().int().positive(),
+    headDim: z.number().int().positive(),
+    embedding: z.number().int().positive(),
+    feedForward: z.number().int().positive(),
+    vocab: z.number().int().positive(),
+    trainedContext: z.number().int().positive(),
+    /** Input and output embeddings share one table (it is read for every token). */
+    tiedEmbeddings: z.boolean(),
+    /** Sliding-window attention: `windowedLayers` of the layers keep only `window` tokens. */
+    slidingWindow: z
+      .strictObject({ window: z.number().int().positive(), windowedLayers: z.number().int() })
+      .nullable(),
+  }),
+  /** GGUF file size of each offered quantization. */
+  quants: z.array(
+    z.strictObject({
+      quant: QuantSchema,
+      bytes: Bytes.positive(),
+      /** "ollama" for a published tag's size, "derived" when computed from another quant's size and bits per weight. */
+      sizeFrom: z.enum(["ollama", "derived"]),
+    }),
+  ),
+  source: Source,
+});
+
+export const ModelCatalogSchema = z.array(ModelSchema).superRefine((models, ctx) => {
+  const ids = new Set<string>();
+  for (const [i, model] of models.entries()) {
+    if (ids.has(model.id))
+      ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate id ${model.id}` });
+    ids.add(model.id);
+    for (const q of ["Q4_K_M", "Q5_K_M", "Q8_0"] as const) {
+      if (!model.quants.some((x) => x.quant === q)) {
+        ctx.addIssue({ code: "custom", path: [i, "quants"], message: `missing ${q}` });
+      }
+    }
+  }
+});
+
+export type Install = z.infer<typeof InstallSchema>;
+export type NodeMode = z.infer<typeof NodeModeSchema>;
+export type CatalogNode = z.infer<typeof NodeSchema>;
+export type CatalogNodeInput = z.input<typeof NodeSchema>;
+export type Quant = z.infer<typeof QuantSchema>;
+export type CatalogModel = z.infer<typeof ModelSchema>;
