@@ -42,7 +42,13 @@ export default defineConfig({
     {
       command: `rm -rf ${dbDir}/standalone && cd .next/standalone && NODE_ENV=production node server.mjs`,
       url: `http://127.0.0.1:${previewPort}/`,
-      env: { PORT: String(previewPort), FREEHOLD_DB: `${process.cwd()}/${dbDir}/standalone/freehold.db` },
+      env: {
+        PORT: String(previewPort),
+        FREEHOLD_DB: `${process.cwd()}/${dbDir}/standalone/freehold.db`,
+        // Paced so the wizard test can reload mid-apply; one op fails once to exercise retry.
+        FREEHOLD_PREVIEW_STEP_MS: "400",
+        FREEHOLD_PREVIEW_FAIL_ONCE: "firewall.apply",
+      },
       timeout: 60_000,
       reuseExistingServer: false,
     },

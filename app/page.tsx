@@ -92,6 +92,11 @@ export default async function Home() {
       <section className="card" aria-labelledby="claim-heading">
         <h2 id="claim-heading">Setup</h2>
         <p data-testid="claim-state">{claim?.claimedAt ? "This box has an owner." : "Not claimed yet."}</p>
+        <p>
+          <a className="button" href={claim?.claimedAt ? "/login" : "/setup"}>
+            {claim?.claimedAt ? "Sign in" : "Claim this box"}
+          </a>
+        </p>
       </section>
     </main>
   );

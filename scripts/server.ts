@@ -1,15 +1,43 @@
 /**
  * freehold-web: Next.js behind our own HTTP(S) server. It applies pending database migrations
- * before it listens, serves HTTPS when a certificate is configured (always on the appliance),
- * and is where the terminal's WebSocket upgrade will attach.
+ * and issues the setup code before it listens, serves HTTPS when a certificate is configured
+ * (always on the appliance), and is where the terminal's WebSocket upgrade will attach.
+ *
+ * Every request passes the guard here, before Next: the Host allowlist (DNS rebinding), the exact
+ * Origin check on anything that is not GET/HEAD and on WebSocket upgrades, a per-request CSP nonce,
+ * and internal headers (remote address, TLS) that only this server may set. It lives here rather
+ * than in Next's proxy.ts because only this layer sees every request (static files, upgrades,
+ * requests a matcher would skip), knows the socket's real address and whether it is TLS, and can
+ * refuse before any Next code runs.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
+import os from "node:os";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import next from "next";
 import { migrate } from "../app/lib/db/migrate";
 import { readEnv } from "../app/lib/env";
+import { checkRequest, contentSecurityPolicy, type HostPolicy } from "../app/lib/http/guard";
+import { ensureSetupCode } from "../app/lib/setup-code/bootstrap";
+
+/** Headers only this server sets; a client's copies are dropped. */
+const INTERNAL_HEADERS = [
+  "x-freehold-remote-addr",
+  "x-freehold-tls",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-forwarded-for",
+  "x-forwarded-port",
+  "forwarded",
+];
+const MAX_BODY = 256 * 1024;
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 async function main(): Promise<void> {
   const env = readEnv();
@@ -18,6 +46,19 @@ async function main(): Promise<void> {
 
   const { applied } = migrate(env.databaseFile, env.migrationsDir);
   if (applied.length > 0) console.log(`freehold-web: applied migrations ${applied.join(", ")}`);
+
+  const setup = ensureSetupCode({
+    databaseFile: env.databaseFile,
+    mode: env.FREEHOLD_MODE,
+    setupCodeFile: env.FREEHOLD_SETUP_CODE_FILE,
+  });
+  if (setup.state === "issued" && setup.code) {
+    console.log(`freehold-web: setup code ${setup.code} (also in ${setup.file}); enter it at /setup`);
+  } else if (setup.state === "missing") {
+    console.error(`freehold-web: no setup code in ${setup.file}; the box cannot be claimed until it exists`);
+  } else if (setup.state !== "claimed") {
+    console.log(`freehold-web: the box is not claimed yet; the setup code is in ${setup.file}`);
+  }
 
   if (env.FREEHOLD_MODE === "appliance" && !(env.FREEHOLD_TLS_CERT && env.FREEHOLD_TLS_KEY)) {
     throw new Error(
@@ -39,7 +80,47 @@ async function main(): Promise<void> {
   const app = next({ dev, dir, hostname, port, ...(conf ? { conf } : {}) });
   await app.prepare();
   const handle = app.getRequestHandler();
+  const tls = Boolean(env.FREEHOLD_TLS_CERT && env.FREEHOLD_TLS_KEY);
+  const hostPolicy = (): HostPolicy => ({ hostname: os.hostname(), configured: env.FREEHOLD_ALLOWED_HOSTS });
+  const refuse = (what: string, req: http.IncomingMessage, reason: string) =>
+    console.warn(
+      `freehold-web: refused ${what} ${req.method} ${req.url?.slice(0, 200)} from ${req.socket.remoteAddress}: ${reason}`,
+    );
+
   const onRequest: http.RequestListener = (req, res) => {
+    const verdict = checkRequest(
+      {
+        method: req.method ?? "GET",
+        host: header(req.headers.host),
+        origin: header(req.headers.origin),
+        fetchSite: header(req.headers["sec-fetch-site"]),
+        secure: tls,
+      },
+      hostPolicy(),
+    );
+    if (!verdict.ok) {
+      refuse("request", req, verdict.reason);
+      res.writeHead(verdict.status, {
+        "content-type": "text/plain; charset=utf-8",
+        "cache-control": "no-store",
+      });
+      res.end(`${verdict.reason}\n`);
+      return;
+    }
+    const length = Number(header(req.headers["content-length"]) ?? 0);
+    if (length > MAX_BODY) {
+      res.writeHead(413, { "content-type": "text/plain; charset=utf-8" });
+      res.end("Request body too large.\n");
+      return;
+    }
+    for (const name of INTERNAL_HEADERS) delete req.headers[name];
+    req.headers["x-freehold-remote-addr"] = req.socket.remoteAddress ?? "unknown";
+    req.headers["x-freehold-tls"] = tls ? "1" : "0";
+    // Next reads the nonce from the request's CSP header and puts it on every script it renders.
+    const nonce = randomBytes(16).toString("base64");
+    const csp = contentSecurityPolicy(nonce, dev);
+    req.headers["content-security-policy"] = csp;
+    res.setHeader("Content-Security-Policy", csp);
     handle(req, res).catch((error: unknown) => {
       console.error("freehold-web: request failed", error);
       if (!res.headersSent) res.writeHead(500);
@@ -54,6 +135,27 @@ async function main(): Promise<void> {
           onRequest,
         )
       : http.createServer(onRequest);
+
+  // WebSocket upgrades (the terminal; Next's dev reloader) need an allowed Host and our Origin.
+  // Listeners run in order, so this one refuses before any other sees the socket.
+  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex) => {
+    const verdict = checkRequest(
+      {
+        method: req.method ?? "GET",
+        host: header(req.headers.host),
+        origin: header(req.headers.origin),
+        fetchSite: header(req.headers["sec-fetch-site"]),
+        secure: tls,
+        upgrade: true,
+      },
+      hostPolicy(),
+    );
+    if (!verdict.ok) {
+      refuse("upgrade", req, verdict.reason);
+      socket.end(`HTTP/1.1 ${verdict.status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.destroy();
+    }
+  });
 
   server.listen(port, hostname, () => {
     const scheme = server instanceof https.Server ? "https" : "http";

@@ -14,6 +14,24 @@ const EnvSchema = z.object({
   FREEHOLD_SETUP_CODE_FILE: z.string().min(1).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).optional(),
   HOSTNAME: z.string().min(1).optional(),
+  /** Extra names the box answers to (comma-separated), besides IP literals, localhost and <hostname>.local. */
+  FREEHOLD_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[a-z0-9.-]{1,253}$/, "host names separated by commas"))),
+  /** Preview executor pacing per step, in ms. */
+  FREEHOLD_PREVIEW_STEP_MS: z.coerce.number().int().min(0).max(60_000).optional(),
+  /** Preview executor: fail the first attempt of this op (tests the retry path). */
+  FREEHOLD_PREVIEW_FAIL_ONCE: z
+    .string()
+    .regex(/^[a-z]+\.[a-z]+$/)
+    .optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema> & { databaseFile: string; migrationsDir: string };

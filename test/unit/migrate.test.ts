@@ -55,7 +55,17 @@ describe("migrations", () => {
 
     const db = new Database(file, { readonly: true });
     expect(Object.keys(shape(db))).toEqual(
-      ["AuditEvent", "Owner", "Plan", "PlanStep", "RateLimit", "Session", "SetupClaim"].sort(),
+      [
+        "AuditEvent",
+        "Owner",
+        "Plan",
+        "PlanSecret",
+        "PlanStep",
+        "RateLimit",
+        "Session",
+        "SetupClaim",
+        "WizardDraft",
+      ].sort(),
     );
     db.close();
   });

@@ -1,0 +1,18 @@
+import { NextResponse } from "next/server";
+import { z } from "zod";
+import { db } from "../../../_server/db";
+import { handler } from "../../../_server/http";
+import { sessionSetCookie, sessionToken } from "../../../_server/session";
+import { audit } from "../../../lib/audit";
+import { deleteSession } from "../../../lib/auth/session";
+
+export const POST = handler(z.strictObject({}), { auth: false }, async (_input, { facts }) => {
+  await deleteSession(db(), await sessionToken());
+  await audit(db(), { actor: "owner", action: "logout", remoteAddr: facts.remoteAddr });
+  const response = NextResponse.json(
+    { ok: true, next: "/login" },
+    { headers: { "cache-control": "no-store" } },
+  );
+  response.headers.append("set-cookie", await sessionSetCookie(null));
+  return response;
+});

@@ -1,0 +1,125 @@
+import type { CatalogNode, Quant } from "../../_schemas/catalog";
+import type { PlanStepInput, SecretName } from "../../_schemas/ops";
+import type { WizardDraft } from "../../_schemas/wizard";
+
+/**
+ * Turns the wizard's choices into the ordered plan: the account first, then the name, the data
+ * volume, the firewall and SSH, updates, the nodes and models, and backups last (they cover what
+ * the nodes keep). Pure: the caller resolves nodes (with dependencies and modes) and models.
+ */
+export interface PlanContext {
+  owner: { username: string; sshPublicKey: string | null };
+  /** A crypt(3) hash of the owner's password is waiting as a draft secret. */
+  hasUnixPasswordHash: boolean;
+  /** Chosen nodes with their dependencies, in install order, and the catalog entry of each. */
+  nodes: { node: CatalogNode; mode?: string | undefined }[];
+  models: { id: string; quant: Quant; ollama: string }[];
+}
+
+export const REQUIRED_SECTIONS = ["nodes", "models", "storage", "network", "backups", "updates"] as const;
+
+export function missingSections(draft: WizardDraft): string[] {
+  return REQUIRED_SECTIONS.filter((s) => draft[s] === undefined);
+}
+
+export interface BuiltPlan {
+  steps: PlanStepInput[];
+  /** Secrets the server must generate now (shown in the recovery kit). */
+  generate: SecretName[];
+  /** Secrets already waiting as draft secrets that the plan takes over. */
+  adopt: SecretName[];
+}
+
+export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
+  const { storage, network, backups, updates } = draft;
+  if (!draft.nodes || !draft.models || !storage || !network || !backups || !updates) {
+    throw new Error(`These steps are not done yet: ${missingSections(draft).join(", ")}`);
+  }
+  const steps: PlanStepInput[] = [];
+  const generate: SecretName[] = [];
+  const adopt: SecretName[] = [];
+
+  const keys = ctx.owner.sshPublicKey ? [ctx.owner.sshPublicKey] : [];
+  if (ctx.hasUnixPasswordHash) adopt.push("owner.unixPasswordHash");
+  steps.push({
+    op: "user.ensure",
+    input: {
+      username: ctx.owner.username,
+      ...(ctx.hasUnixPasswordHash ? { passwordHash: { secret: "owner.unixPasswordHash" } } : {}),
+      sshAuthorizedKeys: keys,
+      sudo: true,
+    },
+  });
+  steps.push({ op: "hostname.set", input: { hostname: network.hostname } });
+
+  if (storage.encrypt) {
+    adopt.push("disk.passphrase");
+    generate.push("disk.recoveryKey");
+  }
+  steps.push({
+    op: "volume.encrypt",
+    input: {
+      device: storage.disk,
+      erase: storage.erase,
+      encrypt: storage.encrypt,
+      ...(storage.encrypt
+        ? { passphrase: { secret: "disk.passphrase" }, recoveryKey: { secret: "disk.recoveryKey" } }
+        : {}),
+      mountpoint: "/srv/freehold",
+    },
+  });
+
+  const lan: { port: number; protocol: "tcp" | "udp" }[] = [];
+  const internet: { port: number; protocol: "tcp" | "udp" }[] = [];
+  const add = (list: typeof lan, p: { port: number; protocol: "tcp" | "udp" }) => {
+    if (!list.some((x) => x.port === p.port && x.protocol === p.protocol))
+      list.push({ port: p.port, protocol: p.protocol });
+  };
+  if (network.ssh === "lan") add(lan, { port: 22, protocol: "tcp" });
+  for (const { node } of ctx.nodes) {
+    const exposure = network.exposure[node.id] ?? "lan";
+    for (const port of node.ports) {
+      if (port.exposure === "localhost" || exposure === "off") continue;
+      if (exposure === "internet" && port.exposure === "public") add(internet, port);
+      else add(lan, port);
+    }
+  }
+  steps.push({ op: "firewall.apply", input: { lan, internet } });
+  steps.push({
+    op: "ssh.configure",
+    input: {
+      listen: network.ssh,
+      passwordAuthentication: keys.length === 0,
+      allowUsers: [ctx.owner.username],
+    },
+  });
+  steps.push({ op: "updates.configure", input: { ...updates } });
+
+  for (const { node, mode } of ctx.nodes) {
+    steps.push({ op: "node.install", input: { id: node.id, ...(mode ? { mode } : {}) } });
+  }
+  for (const model of ctx.models) {
+    steps.push({ op: "model.pull", input: { id: model.id, quant: model.quant, ollama: model.ollama } });
+  }
+
+  if (backups.target.kind !== "none") {
+    generate.push("backup.repositoryPassword");
+    const s3 = backups.target.kind === "s3";
+    if (s3) adopt.push("backup.s3SecretAccessKey");
+    const paths = ["/srv/freehold", ...ctx.nodes.flatMap(({ node }) => node.backup.map((b) => b.path))];
+    steps.push({
+      op: "backup.configure",
+      input: {
+        target: backups.target,
+        repositoryPassword: { secret: "backup.repositoryPassword" },
+        ...(s3 ? { s3SecretAccessKey: { secret: "backup.s3SecretAccessKey" } } : {}),
+        frequency: backups.schedule.frequency,
+        time: backups.schedule.time,
+        retention: backups.retention,
+        checkMonthly: backups.checkMonthly,
+        paths: [...new Set(paths)],
+      },
+    });
+  }
+  return { steps, generate, adopt };
+}

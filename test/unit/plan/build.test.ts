@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { PlanStepInputSchema } from "../../../app/_schemas/ops";
+import type { WizardDraft } from "../../../app/_schemas/wizard";
+import { nodeById } from "../../../app/lib/catalog/nodes";
+import { buildPlan } from "../../../app/lib/plan/build";
+import { commandsOf, displayCommand, OPS, secretsOf } from "../../../app/lib/plan/ops";
+
+const draft: WizardDraft = {
+  nodes: { nodes: ["nostr-relay"], priceKwh: 0.3 },
+  models: { models: [] },
+  storage: { disk: "/dev/sdb", encrypt: true, erase: true, diskLabel: "WD /dev/sdb" },
+  network: { hostname: "homebox", ssh: "lan", exposure: { "nostr-relay": "internet" } },
+  backups: {
+    target: { kind: "sftp", host: "nas.lan", port: 22, user: "backup", path: "fh" },
+    schedule: { frequency: "daily", time: "03:30" },
+    retention: { daily: 7, weekly: 4, monthly: 12 },
+    checkMonthly: true,
+  },
+  updates: { security: "automatic", reboot: "window", rebootTime: "04:00", apps: "manual" },
+};
+
+describe("building the plan", () => {
+  const relay = nodeById("nostr-relay");
+  if (!relay) throw new Error("catalog lacks nostr-relay");
+  const built = buildPlan(draft, {
+    owner: { username: "alice", sshPublicKey: null },
+    hasUnixPasswordHash: true,
+    nodes: [{ node: relay }],
+    models: [{ id: "m", quant: "Q4_K_M", ollama: "m:tag" }],
+  });
+
+  it("orders the steps and validates each against its op schema", () => {
+    expect(built.steps.map((s) => s.op)).toEqual([
+      "user.ensure",
+      "hostname.set",
+      "volume.encrypt",
+      "firewall.apply",
+      "ssh.configure",
+      "updates.configure",
+      "node.install",
+      "model.pull",
+      "backup.configure",
+    ]);
+    for (const step of built.steps) expect(PlanStepInputSchema.safeParse(step).success).toBe(true);
+  });
+
+  it("names secrets by reference only, and says which to generate and which to adopt", () => {
+    expect(built.generate.sort()).toEqual(["backup.repositoryPassword", "disk.recoveryKey"]);
+    expect(built.adopt.sort()).toEqual(["disk.passphrase", "owner.unixPasswordHash"]);
+    const volume = built.steps.find((s) => s.op === "volume.encrypt");
+    if (!volume) throw new Error("no volume step");
+    expect(secretsOf(volume).sort()).toEqual(["disk.passphrase", "disk.recoveryKey"]);
+  });
+
+  it("renders argv arrays with -- before positionals and secrets on stdin", () => {
+    for (const step of built.steps) {
+      for (const c of commandsOf(step)) {
+        if (c.writes) continue;
+        expect(Array.isArray(c.argv)).toBe(true);
+        expect(c.argv.join(" ")).not.toMatch(/passphrase|RECO/);
+      }
+    }
+    const volume = built.steps.find((s) => s.op === "volume.encrypt");
+    const lines = volume ? commandsOf(volume).map(displayCommand) : [];
+    expect(lines).toContain("wipefs --all -- /dev/sdb");
+    expect(
+      lines.some((l) => l.includes("cryptsetup luksFormat") && l.includes("< stdin: <disk.passphrase>")),
+    ).toBe(true);
+    const host = built.steps.find((s) => s.op === "hostname.set");
+    expect(host && commandsOf(host).map(displayCommand)).toContain("hostnamectl set-hostname -- homebox");
+  });
+
+  it("opens the relay's public ports to the internet and SSH only to the LAN", () => {
+    const fw = built.steps.find((s) => s.op === "firewall.apply");
+    if (fw?.op !== "firewall.apply") throw new Error("no firewall step");
+    expect(fw.input.lan).toContainEqual({ port: 22, protocol: "tcp" });
+    expect(fw.input.internet.length).toBe(relay.ports.filter((p) => p.exposure === "public").length);
+  });
+
+  it("keeps one registry entry per op name", () => {
+    for (const [name, def] of Object.entries(OPS)) expect(def.name).toBe(name);
+  });
+
+  it("refuses to build before every step is done", () => {
+    expect(() =>
+      buildPlan(
+        { nodes: draft.nodes },
+        { owner: { username: "a", sshPublicKey: null }, hasUnixPasswordHash: false, nodes: [], models: [] },
+      ),
+    ).toThrow(/not done yet: models, storage, network, backups, updates/);
+  });
+});
