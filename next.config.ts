@@ -6,6 +6,8 @@ import type { NextConfig } from "next";
 const nextConfig: NextConfig = {
   output: "standalone",
   poweredByHeader: false,
+  // No image optimizer on the appliance: it would need sharp, a native addon per architecture.
+  images: { unoptimized: true },
   // The CLI and the server read these at run time; keep them out of the bundle.
   serverExternalPackages: ["better-sqlite3", "systeminformation"],
   // The custom server (scripts/server.ts) loads better-sqlite3 for migrations outside the traced

@@ -29,4 +29,9 @@ rmSync(`${out}/public`, { recursive: true, force: true });
 cpSync("public", `${out}/public`, { recursive: true });
 rmSync(`${out}/prisma/migrations`, { recursive: true, force: true });
 cpSync("prisma/migrations", `${out}/prisma/migrations`, { recursive: true });
+// Next's server trace always carries sharp for image optimization, which the app turns off
+// (images.unoptimized): a native addon for the build host only, so the arm64 image could not use it.
+for (const unused of ["node_modules/sharp", "node_modules/@img"]) {
+  rmSync(`${out}/${unused}`, { recursive: true, force: true });
+}
 console.log(`finish-build: ${out} is ready (node server.mjs)`);

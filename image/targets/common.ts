@@ -1,0 +1,103 @@
+/** Data shared by all targets (still data: no logic). */
+
+export const DEBIAN_MIRROR = "http://deb.debian.org/debian";
+export const DEBIAN_SECURITY_MIRROR = "http://deb.debian.org/debian-security";
+
+/** Packages every image carries, whatever the hardware. */
+export const COMMON_PACKAGES = [
+  // init, devices, bus
+  "systemd",
+  "systemd-sysv",
+  "systemd-resolved",
+  "systemd-timesyncd",
+  "udev",
+  "dbus",
+  "kmod",
+  "initramfs-tools",
+  "zstd",
+  // discovery and remote access
+  "avahi-daemon",
+  "libnss-mdns",
+  "openssh-server",
+  // network and firewall
+  "iproute2",
+  "iputils-ping",
+  "nftables",
+  "wpasupplicant",
+  "ca-certificates",
+  "openssl",
+  // storage, backups, containers
+  "e2fsprogs",
+  "fdisk",
+  "dosfstools",
+  "cryptsetup",
+  "restic",
+  "podman",
+  "netavark",
+  "aardvark-dns",
+  // administration
+  "sudo",
+  "unattended-upgrades",
+  "procps",
+  "less",
+  "nano",
+  "pciutils",
+  "usbutils",
+  // the web app runs on Debian's own Node.js, so security updates come with the OS
+  "nodejs",
+] as const;
+
+/** Partition type GUIDs (UEFI spec and the Discoverable Partitions Specification). */
+export const GPT_TYPE = {
+  biosBoot: "21686148-6449-6e6f-744e-656564454649",
+  esp: "c12a7328-f81f-11d2-ba4b-00a0c93ec93b",
+  rootX86_64: "4f68bce3-e8cd-4db1-96e7-fbcaf984b709",
+  rootArm64: "b921b045-1df0-41c3-af44-4c6f280d3fae",
+  linuxData: "0fc63daf-8483-4772-8e79-3d69d8477de4",
+} as const;
+
+/** The partition that first boot appends in the free space of the boot disk. */
+export const DATA_PARTITION_NAME = "freehold-data";
+
+/** GRUB modules built into the core images (all platforms have these). */
+export const GRUB_CORE_MODULES = [
+  "part_gpt",
+  "part_msdos",
+  "ext2",
+  "fat",
+  "search",
+  "search_fs_uuid",
+  "normal",
+  "configfile",
+  "linux",
+  "echo",
+  "test",
+  "gzio",
+  "xzio",
+  "zstd",
+  "minicmd",
+  "ls",
+  "cat",
+  "halt",
+  "reboot",
+] as const;
+
+/** Units every image enables (first-boot units hang off freehold-firstboot.target). */
+export const COMMON_UNITS = [
+  "systemd-networkd.service",
+  "systemd-resolved.service",
+  "systemd-timesyncd.service",
+  "nftables.service",
+  "avahi-daemon.service",
+  "ssh.service",
+  "freehold-firstboot.target",
+  "freehold-grow-disk.service",
+  "freehold-preseed.service",
+  "freehold-ssh-keys.service",
+  "freehold-tls.service",
+  "freehold-setup-code.service",
+  "freehold-console.service",
+  "freehold-console.path",
+  "freehold-agent.socket",
+  "freehold-web.service",
+] as const;

@@ -1,0 +1,296 @@
+/**
+ * Boots a built image under QEMU (TCG: KVM cannot boot normal kernels on our build machines) on a
+ * copy-on-write overlay, so the image itself is never changed. Serial console goes to a log file;
+ * host ports forward to the guest; extra virtual disks can be attached. Every QEMU started here
+ * is killed when the VM is stopped, when the Node process exits, or on SIGINT/SIGTERM.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { z } from "zod";
+import { run } from "../exec";
+
+export const FirmwareSchema = z.enum(["uefi", "bios"]);
+
+export const BootOptionsSchema = z.strictObject({
+  target: z.enum(["amd64", "arm64"]),
+  firmware: FirmwareSchema.default("uefi"),
+  /** The raw image (decompressed). It is only read: writes go to an overlay in workDir. */
+  image: z.string().min(1),
+  /** Virtual size of the boot disk; larger than the image, so first boot has free space to grow into. */
+  diskSize: z
+    .string()
+    .regex(/^\d+[MG]$/)
+    .default("8G"),
+  /** Extra disks: an existing file, or `{ size }` to create an empty one in workDir. */
+  disks: z
+    .array(
+      z.union([
+        z.strictObject({ file: z.string().min(1) }),
+        z.strictObject({ size: z.string().regex(/^\d+[MG]$/) }),
+      ]),
+    )
+    .default([]),
+  forwards: z
+    .array(
+      z.strictObject({ host: z.number().int().min(0).max(65535), guest: z.number().int().min(1).max(65535) }),
+    )
+    .default([]),
+  memoryMiB: z.number().int().min(256).default(2048),
+  cpus: z.number().int().min(1).max(16).default(2),
+  workDir: z.string().min(1),
+  /** SMBIOS type 11 strings (systemd credentials), e.g. io.systemd.credential:name=value. */
+  smbiosCredentials: z.array(z.string().min(1)).default([]),
+  /** Virtio serial ports (guest: /dev/virtio-ports/NAME), each written to a file in workDir. */
+  virtioPorts: z.array(z.string().regex(/^[a-z0-9.-]+$/)).default([]),
+  /** No network device at all (the offline boot variant). */
+  offline: z.boolean().default(false),
+});
+
+export type BootOptions = z.input<typeof BootOptionsSchema>;
+
+export interface Vm {
+  readonly pid: number;
+  readonly serialLog: string;
+  /** Files receiving each virtio serial port's output, keyed by port name. */
+  readonly portLogs: Record<string, string>;
+  /** Host ports actually bound for each forward, in the order given (0 asks for a free one). */
+  readonly ports: { host: number; guest: number }[];
+  readonly startedAt: number;
+  /** Resolves with the match once the serial log matches, or rejects after timeoutMs with the log's tail. */
+  waitForSerial(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code when QEMU exits (for guests that power off by themselves). */
+  waitForExit(timeoutMs: number): Promise<number | null>;
+  serialText(): string;
+  tail(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+const FIRMWARE = {
+  amd64: {
+    uefi: { code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd" },
+  },
+  arm64: {
+    uefi: { code: "/usr/share/AAVMF/AAVMF_CODE.fd", vars: "/usr/share/AAVMF/AAVMF_VARS.fd" },
+  },
+} as const;
+
+const running = new Set<ChildProcess>();
+let cleanupInstalled = false;
+
+function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  const killAll = () => {
+    for (const child of running) child.kill("SIGKILL");
+  };
+  process.on("exit", killAll);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1));
+    });
+  }
+}
+
+/** Asks the kernel for a free loopback port (for forwards given as host 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+export function tailOf(text: string, lines = 40): string {
+  return text.split("\n").slice(-lines).join("\n");
+}
+
+/** The QEMU argv for a VM; pure, so tests can check it without booting. */
+export function qemuArgv(
+  opts: z.output<typeof BootOptionsSchema>,
+  files: {
+    overlay: string;
+    extraDisks: string[];
+    varsFile: string | null;
+    serialLog: string;
+    pidFile: string;
+    portLogs: string[];
+  },
+  ports: { host: number; guest: number }[],
+): string[] {
+  const argv: string[] = [];
+  if (opts.target === "amd64") {
+    argv.push("qemu-system-x86_64", "-machine", "q35", "-cpu", "max");
+  } else {
+    // pauth-impdef keeps pointer authentication cheap under TCG.
+    argv.push("qemu-system-aarch64", "-machine", "virt", "-cpu", "max,pauth-impdef=on");
+  }
+  argv.push("-accel", "tcg", "-m", String(opts.memoryMiB), "-smp", String(opts.cpus));
+  argv.push("-display", "none", "-monitor", "none", "-no-reboot", "-serial", `file:${files.serialLog}`);
+  argv.push("-pidfile", files.pidFile);
+  if (opts.firmware === "uefi") {
+    const fw = FIRMWARE[opts.target].uefi;
+    argv.push("-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${fw.code}`);
+    argv.push("-drive", `if=pflash,format=raw,unit=1,file=${files.varsFile}`);
+  }
+  argv.push("-drive", `if=virtio,format=qcow2,file=${files.overlay}`);
+  for (const disk of files.extraDisks) argv.push("-drive", `if=virtio,format=qcow2,file=${disk}`);
+  if (opts.offline) {
+    argv.push("-nic", "none");
+  } else {
+    const fwd = ports.map((p) => `,hostfwd=tcp:127.0.0.1:${p.host}-:${p.guest}`).join("");
+    argv.push("-nic", `user,model=virtio-net-pci${fwd}`);
+  }
+  argv.push("-device", "virtio-rng-pci");
+  if (opts.virtioPorts.length > 0) argv.push("-device", "virtio-serial-pci");
+  opts.virtioPorts.forEach((name, index) => {
+    argv.push("-chardev", `file,id=port${index},path=${files.portLogs[index]}`);
+    argv.push("-device", `virtserialport,chardev=port${index},name=${name}`);
+  });
+  opts.smbiosCredentials.forEach((value) => {
+    argv.push("-smbios", `type=11,value=${value}`);
+  });
+  return argv;
+}
+
+export async function bootVm(input: BootOptions): Promise<Vm> {
+  const opts = BootOptionsSchema.parse(input);
+  if (opts.target === "arm64" && opts.firmware === "bios") {
+    throw new Error("arm64 boots only under UEFI (AAVMF); use --firmware uefi.");
+  }
+  if (!existsSync(opts.image)) {
+    throw new Error(
+      `No image at ${opts.image}. Build it first: freehold image build --target ${opts.target}.`,
+    );
+  }
+  mkdirSync(opts.workDir, { recursive: true });
+  const overlay = path.join(opts.workDir, "boot.qcow2");
+  const image = path.resolve(opts.image);
+  await run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", image, overlay, opts.diskSize], {
+    hint: "qemu-img comes with Debian's qemu-utils (scripts/bootstrap installs it)",
+  });
+  const extraDisks: string[] = [];
+  for (const [index, disk] of opts.disks.entries()) {
+    const file = path.join(opts.workDir, `disk${index + 1}.qcow2`);
+    if ("file" in disk) {
+      await run([
+        "qemu-img",
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-F",
+        "raw",
+        "-b",
+        path.resolve(disk.file),
+        file,
+      ]);
+    } else {
+      await run(["qemu-img", "create", "-q", "-f", "qcow2", file, disk.size]);
+    }
+    extraDisks.push(file);
+  }
+  let varsFile: string | null = null;
+  if (opts.firmware === "uefi") {
+    varsFile = path.join(opts.workDir, "efivars.fd");
+    copyFileSync(FIRMWARE[opts.target].uefi.vars, varsFile);
+  }
+  const ports = await Promise.all(
+    opts.forwards.map(async (f) => ({ host: f.host === 0 ? await freePort() : f.host, guest: f.guest })),
+  );
+  const serialLog = path.join(opts.workDir, "serial.log");
+  const pidFile = path.join(opts.workDir, "qemu.pid");
+  const portLogs = opts.virtioPorts.map((name) => path.join(opts.workDir, `${name}.log`));
+  const argv = qemuArgv(opts, { overlay, extraDisks, varsFile, serialLog, pidFile, portLogs }, ports);
+
+  installCleanup();
+  const [command, ...args] = argv as [string, ...string[]];
+  const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
+  running.add(child);
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString("utf8")).slice(-8192);
+  });
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => {
+      running.delete(child);
+      exitCode = code;
+      resolve(code);
+    });
+    child.once("error", () => {
+      running.delete(child);
+      exitCode = null;
+      resolve(null);
+    });
+  });
+  const startedAt = Date.now();
+
+  const serialText = (): string => {
+    if (!existsSync(serialLog)) return "";
+    const size = statSync(serialLog).size;
+    const fd = openSync(serialLog, "r");
+    try {
+      const buffer = Buffer.alloc(size);
+      readSync(fd, buffer, 0, size, 0);
+      return buffer.toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const explainFailure = () =>
+    `${stderr ? `QEMU said: ${stderr.trim()}\n` : ""}Last lines of the serial console (${serialLog}):\n${tailOf(serialText())}`;
+
+  const vm: Vm = {
+    pid: child.pid ?? -1,
+    serialLog,
+    portLogs: Object.fromEntries(opts.virtioPorts.map((name, index) => [name, portLogs[index] ?? ""])),
+    ports,
+    startedAt,
+    serialText,
+    tail: (lines) => tailOf(serialText(), lines),
+    async waitForSerial(pattern, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = serialText().match(pattern);
+        if (match) return match;
+        if (exitCode !== undefined) {
+          throw new Error(
+            `QEMU exited (code ${exitCode}) before the console showed ${pattern}.\n${explainFailure()}`,
+          );
+        }
+        if (Date.now() > deadline) {
+          throw new Error(
+            `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${pattern}.\n${explainFailure()}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+    async waitForExit(timeoutMs) {
+      const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), timeoutMs).unref());
+      const result = await Promise.race([exited, timer]);
+      if (result === "timeout") {
+        throw new Error(`QEMU still running after ${Math.round(timeoutMs / 1000)} s.\n${explainFailure()}`);
+      }
+      return result;
+    },
+    async stop() {
+      if (exitCode !== undefined) return;
+      child.kill("SIGTERM");
+      const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5000).unref());
+      if ((await Promise.race([exited, timer])) === "timeout") {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    },
+  };
+  return vm;
+}

@@ -1,0 +1,114 @@
+/**
+ * The in-guest self-test, delivered to a booted image as systemd credentials through SMBIOS
+ * type 11 strings, so the image under test carries no test code. systemd's debug generator turns
+ * `systemd.extra-unit.*` credentials into units and `systemd.unit-dropin.*` into drop-ins.
+ * The script reports on a virtio serial port of its own: the console's tty is hung up by getty.
+ */
+import { z } from "zod";
+
+export const SELFTEST_PORT = "org.freehold.selftest";
+
+// Runs once the boot has settled; every line is KEY=VALUE, between BEGIN and END markers.
+const SCRIPT = `#!/bin/bash
+set -u
+out=/dev/virtio-ports/${SELFTEST_PORT}
+state=$(timeout 240 systemctl is-system-running --wait 2>/dev/null)
+{
+  echo "FREEHOLD-SELFTEST-BEGIN"
+  echo "state=$state"
+  echo "failed=$(systemctl --failed --plain --no-legend --no-pager | awk '{print $1}' | paste -sd, -)"
+  echo "web=$(systemctl is-active freehold-web.service)"
+  echo "agent_socket=$(stat -c '%a %U %G' /run/freehold/agent.sock 2>/dev/null)"
+  echo "nft_input_policy=$(nft list chain inet filter input 2>/dev/null | sed -n 's/.*policy \\([a-z]*\\);.*/\\1/p' | head -n1)"
+  root=$(findmnt -no SOURCE /)
+  disk=/dev/$(lsblk -no PKNAME "$root" | head -n1)
+  echo "root_disk=$disk"
+  lsblk -nrpo NAME,PARTLABEL,FSTYPE,SIZE -b "$disk" | sed 's/^/part=/'
+  echo "ssh_host_key=$(ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null | awk '{print $2}')"
+  echo "machine_id=$(cat /etc/machine-id)"
+  echo "FREEHOLD-SELFTEST-END"
+} > "$out" 2>&1
+`;
+
+const UNIT = `[Unit]
+Description=Freehold boot self-test (injected by the test harness)
+After=multi-user.target freehold-web.service
+[Service]
+# Not oneshot: is-system-running --wait inside would wait for this very job.
+Type=exec
+LoadCredential=freehold.selftest.sh
+ExecStart=/bin/bash \${CREDENTIALS_DIRECTORY}/freehold.selftest.sh
+`;
+
+const WANTS = `[Unit]
+Wants=freehold-selftest.service
+`;
+
+function binaryCredential(name: string, content: string): string {
+  return `io.systemd.credential.binary:${name}=${Buffer.from(content).toString("base64")}`;
+}
+
+/** SMBIOS type 11 strings that install and start the self-test unit. */
+export function selftestCredentials(): string[] {
+  return [
+    binaryCredential("freehold.selftest.sh", SCRIPT),
+    binaryCredential("systemd.extra-unit.freehold-selftest.service", UNIT),
+    binaryCredential("systemd.unit-dropin.multi-user.target~freehold-selftest", WANTS),
+  ];
+}
+
+/** A drop-in credential that keeps a unit from starting (used to time a boot without the wizard). */
+export function maskUnitCredential(unit: string): string {
+  return binaryCredential(
+    `systemd.unit-dropin.${unit}~freehold-masked`,
+    "[Unit]\nConditionPathExists=/nonexistent\n",
+  );
+}
+
+export const SelftestReportSchema = z.object({
+  state: z.string(),
+  failed: z.array(z.string()),
+  web: z.string(),
+  agentSocket: z.string(),
+  nftInputPolicy: z.string(),
+  rootDisk: z.string(),
+  partitions: z.array(
+    z.object({ name: z.string(), label: z.string(), fstype: z.string(), sizeBytes: z.number() }),
+  ),
+  sshHostKey: z.string(),
+  machineId: z.string(),
+});
+export type SelftestReport = z.infer<typeof SelftestReportSchema>;
+
+/** Parses the KEY=VALUE report between the markers; null until END has arrived. */
+export function parseSelftest(text: string): SelftestReport | null {
+  const match = /FREEHOLD-SELFTEST-BEGIN\r?\n([\s\S]*?)FREEHOLD-SELFTEST-END/.exec(text);
+  if (!match?.[1]) return null;
+  const values = new Map<string, string>();
+  const partitions: SelftestReport["partitions"] = [];
+  for (const line of match[1].split(/\r?\n/)) {
+    const eq = line.indexOf("=");
+    if (eq < 0) continue;
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1);
+    if (key === "part") {
+      // lsblk -r prints every column, empty ones too, and escapes spaces as \x20.
+      const [name = "", label = "", fstype = "", size = "0"] = value.split(" ");
+      if (name !== "")
+        partitions.push({ name, label: label.replace(/\\x20/g, " "), fstype, sizeBytes: Number(size) });
+    } else {
+      values.set(key, value);
+    }
+  }
+  return SelftestReportSchema.parse({
+    state: values.get("state") ?? "",
+    failed: (values.get("failed") ?? "").split(",").filter(Boolean),
+    web: values.get("web") ?? "",
+    agentSocket: values.get("agent_socket") ?? "",
+    nftInputPolicy: values.get("nft_input_policy") ?? "",
+    rootDisk: values.get("root_disk") ?? "",
+    partitions,
+    sshHostKey: values.get("ssh_host_key") ?? "",
+    machineId: values.get("machine_id") ?? "",
+  });
+}
