@@ -63,12 +63,29 @@ const suites = [
     env: { PLAYWRIGHT_JSON_OUTPUT_NAME: `${reports}/e2e.json` },
     counts: () => playwrightCounts(`${reports}/e2e.json`),
   },
+  {
+    // Builds the images when their inputs changed, then boots them under QEMU: `npm run test:vm`.
+    name: "vm",
+    group: "vm",
+    argv: [
+      "npx",
+      "vitest",
+      "run",
+      "--config",
+      "vitest.vm.config.ts",
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${reports}/vm.json`,
+    ],
+    counts: () => vitestCounts(`${reports}/vm.json`),
+  },
 ];
 
+// No arguments: every suite of the default group (npm test). Otherwise the suites named.
 const only = process.argv.slice(2);
 const results = [];
 for (const suite of suites) {
-  if (only.length > 0 && !only.includes(suite.name)) continue;
+  if (only.length > 0 ? !only.includes(suite.name) : (suite.group ?? "default") !== "default") continue;
   const blocker = suite.needs && results.find((r) => r.name === suite.needs && r.failed > 0);
   if (blocker) {
     results.push({

@@ -1,0 +1,157 @@
+/**
+ * Boots the built images under QEMU (TCG) on copy-on-write overlays and checks, from inside
+ * (the injected self-test) and from outside (console, HTTPS), what a new owner relies on.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootVm, type Vm } from "../../image/vm/qemu";
+import { SELFTEST_PORT, type SelftestReport, selftestCredentials } from "../../image/vm/selftest";
+import {
+  type ConsoleInfo,
+  type HttpsAnswer,
+  waitForConsoleInfo,
+  waitForSelftest,
+  waitForWizard,
+} from "./guest";
+import { imageFor } from "./images";
+
+interface Boot {
+  name: string;
+  target: "amd64" | "arm64";
+  firmware: "uefi" | "bios";
+  /** Budget for boot + self-test; TCG on a busy 2-core machine, with room to spare. */
+  budgetMs: number;
+}
+
+const BOOTS: Boot[] = [
+  { name: "amd64 under UEFI (OVMF)", target: "amd64", firmware: "uefi", budgetMs: 6 * 60_000 },
+  { name: "amd64 under legacy BIOS (SeaBIOS)", target: "amd64", firmware: "bios", budgetMs: 6 * 60_000 },
+  ...(process.env.FREEHOLD_VM_TARGETS === "amd64"
+    ? []
+    : [
+        {
+          name: "arm64 under UEFI (AAVMF)",
+          target: "arm64",
+          firmware: "uefi",
+          budgetMs: 15 * 60_000,
+        } as const,
+      ]),
+];
+
+interface Booted {
+  vm: Vm;
+  report: SelftestReport;
+  console: ConsoleInfo;
+  wizard: HttpsAnswer;
+  workDir: string;
+}
+
+async function bootAndProbe(boot: Boot): Promise<Booted> {
+  const image = await imageFor(boot.target);
+  const workDir = mkdtempSync(path.join(tmpdir(), `freehold-vm-${boot.target}-${boot.firmware}-`));
+  const vm = await bootVm({
+    target: boot.target,
+    firmware: boot.firmware,
+    image,
+    workDir,
+    forwards: [{ host: 0, guest: 443 }],
+    smbiosCredentials: selftestCredentials(),
+    virtioPorts: [SELFTEST_PORT],
+  });
+  try {
+    const started = Date.now();
+    const report = await waitForSelftest(vm, boot.budgetMs);
+    const port = vm.ports[0]?.host ?? 0;
+    const wizard = await waitForWizard(vm, port, Math.max(60_000, boot.budgetMs - (Date.now() - started)));
+    // getty may print its prompt before the first-boot units have written the issue text.
+    const shown = await waitForConsoleInfo(vm, 120_000);
+    return { vm, report, console: shown, wizard, workDir };
+  } catch (error) {
+    await vm.stop();
+    throw error;
+  }
+}
+
+const identities: { machineId: string; sshHostKey: string; setupCode: string }[] = [];
+
+describe.each(BOOTS)("$name", (boot) => {
+  let booted: Booted | undefined;
+  const get = (): Booted => {
+    if (!booted) throw new Error("the VM did not boot (see beforeAll's error)");
+    return booted;
+  };
+
+  beforeAll(
+    async () => {
+      booted = await bootAndProbe(boot);
+      identities.push({
+        machineId: booted.report.machineId,
+        sshHostKey: booted.report.sshHostKey,
+        setupCode: booted.console.setupCode,
+      });
+    },
+    boot.budgetMs + 20 * 60_000,
+  );
+
+  afterAll(async () => {
+    await booted?.vm.stop();
+    if (booted) rmSync(booted.workDir, { recursive: true, force: true });
+  });
+
+  it("reaches multi-user with no failed units", () => {
+    const { report, vm } = get();
+    expect(report.failed, vm.tail(30)).toEqual([]);
+    expect(report.state).toBe("running");
+    expect(report.web).toBe("active");
+    expect(report.agentSocket).toBe("660 root freehold");
+  });
+
+  it("serves the wizard's claim page over HTTPS with the certificate the console shows", () => {
+    const { wizard, console: shown } = get();
+    expect(wizard.status).toBe(200);
+    expect(wizard.body).toMatch(/setup code|not claimed/i);
+    expect(wizard.certSha256).toBe(shown.certSha256);
+  });
+
+  it("shows the URL, a setup code and the fingerprint on the serial console", () => {
+    const { console: shown } = get();
+    expect(shown.url).toMatch(/^https:\/\/(freehold\.local|\d+\.\d+\.\d+\.\d+)\//);
+    expect(shown.setupCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+  });
+
+  it("has turned the free space into an unformatted data partition", () => {
+    const { report } = get();
+    const data = report.partitions.find((p) => p.label === "freehold-data");
+    expect(data, JSON.stringify(report.partitions)).toBeDefined();
+    expect(data?.fstype).toBe("");
+    expect(data?.sizeBytes).toBeGreaterThan(4 * 1024 ** 3);
+    expect(report.partitions.find((p) => p.label === "freehold-root")?.fstype).toBe("ext4");
+  });
+
+  it("has the base firewall loaded, dropping inbound by default", () => {
+    expect(get().report.nftInputPolicy).toBe("drop");
+  });
+});
+
+describe("a second fresh copy of the amd64 image", () => {
+  it(
+    "gets its own machine id, SSH host keys and setup code",
+    async () => {
+      const second = await bootAndProbe(BOOTS[0] as Boot);
+      try {
+        const first = identities[0];
+        expect(first).toBeDefined();
+        expect(second.report.machineId).not.toBe(first?.machineId);
+        expect(second.report.sshHostKey).not.toBe(first?.sshHostKey);
+        expect(second.console.setupCode).not.toBe(first?.setupCode);
+        expect(second.report.sshHostKey).toMatch(/^SHA256:/);
+      } finally {
+        await second.vm.stop();
+        rmSync(second.workDir, { recursive: true, force: true });
+      }
+    },
+    30 * 60_000,
+  );
+});

@@ -1,0 +1,115 @@
+/** Talking to a booted guest from the host: its self-test report, its console, its HTTPS port. */
+import { existsSync, readFileSync } from "node:fs";
+import https from "node:https";
+import type { Vm } from "../../image/vm/qemu";
+import { parseSelftest, SELFTEST_PORT, type SelftestReport } from "../../image/vm/selftest";
+
+export async function waitForSelftest(vm: Vm, timeoutMs: number): Promise<SelftestReport> {
+  const file = vm.portLogs[SELFTEST_PORT];
+  if (!file) throw new Error("the VM was started without the self-test port");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const report = parseSelftest(existsSync(file) ? readFileSync(file, "utf8") : "");
+    if (report) return report;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `No self-test report after ${timeoutMs / 1000} s.\nSerial console tail:\n${vm.tail(40)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+export interface ConsoleInfo {
+  url: string;
+  setupCode: string;
+  certSha256: string;
+}
+
+/** What the console shows a new owner: the wizard's URL, the setup code, the certificate fingerprint. */
+export function consoleInfo(serial: string): ConsoleInfo | null {
+  const url = /Open in a browser on your network:\s*\n\s*(https:\/\/\S+)/.exec(serial)?.[1];
+  const setupCode = /Setup code:\s+([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})/.exec(serial)?.[1];
+  const certSha256 = /fingerprint[^\n]*\n\s*((?:[0-9A-F]{2}:){31}[0-9A-F]{2})/.exec(serial)?.[1];
+  return url && setupCode && certSha256 ? { url, setupCode, certSha256 } : null;
+}
+
+export async function waitForConsoleInfo(vm: Vm, timeoutMs: number): Promise<ConsoleInfo> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const shown = consoleInfo(vm.serialText());
+    if (shown) return shown;
+    if (Date.now() > deadline) {
+      throw new Error(`The console does not show the URL, setup code and fingerprint.\n${vm.tail(40)}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+export interface HttpsAnswer {
+  status: number;
+  location: string | undefined;
+  body: string;
+  certSha256: string;
+}
+
+/**
+ * One HTTPS GET to the guest's forwarded port. The certificate is self-signed, so instead of the
+ * CA check we return its fingerprint for the caller to compare with what the console printed.
+ */
+export function httpsGet(port: number, pathname: string, timeoutMs = 10_000): Promise<HttpsAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      {
+        host: "127.0.0.1",
+        port,
+        path: pathname,
+        rejectUnauthorized: false,
+        timeout: timeoutMs,
+        headers: { host: "freehold.local" },
+      },
+      (res) => {
+        const cert = (res.socket as import("node:tls").TLSSocket).getPeerCertificate();
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          body += chunk;
+        });
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            location: res.headers.location,
+            body,
+            certSha256: cert.fingerprint256,
+          }),
+        );
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+  });
+}
+
+/** Polls until the wizard answers 200 (following one redirect), or throws with the console's tail. */
+export async function waitForWizard(vm: Vm, port: number, timeoutMs: number): Promise<HttpsAnswer> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer yet";
+  for (;;) {
+    try {
+      let answer = await httpsGet(port, "/", 5000);
+      if (answer.status >= 300 && answer.status < 400 && answer.location) {
+        answer = await httpsGet(port, new URL(answer.location, "https://freehold.local").pathname, 5000);
+      }
+      if (answer.status === 200) return answer;
+      last = `HTTP ${answer.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `The wizard did not answer within ${timeoutMs / 1000} s (last: ${last}).\n${vm.tail(40)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
