@@ -1,34 +1,5 @@
-import { z } from "zod";
 import type { Disk, DiskKind } from "../../_schemas/hardware";
-
-/** lsblk --json --bytes output, only the columns we ask for. */
-const LsblkDeviceSchema: z.ZodType<LsblkDevice> = z.lazy(() =>
-  z.object({
-    name: z.string(),
-    path: z.string(),
-    type: z.string(),
-    size: z.coerce.number().nullable(),
-    model: z.string().nullable().optional(),
-    tran: z.string().nullable().optional(),
-    rm: z.union([z.boolean(), z.string()]).nullable().optional(),
-    mountpoints: z.array(z.string().nullable()).nullable().optional(),
-    children: z.array(LsblkDeviceSchema).optional(),
-  }),
-);
-
-interface LsblkDevice {
-  name: string;
-  path: string;
-  type: string;
-  size: number | null;
-  model?: string | null;
-  tran?: string | null;
-  rm?: boolean | string | null;
-  mountpoints?: (string | null)[] | null;
-  children?: LsblkDevice[];
-}
-
-export const LsblkSchema = z.object({ blockdevices: z.array(LsblkDeviceSchema) });
+import { type LsblkDevice, LsblkSchema } from "../../_schemas/lsblk";
 
 export const LSBLK_ARGS = ["--json", "--bytes", "--output", "NAME,PATH,TYPE,SIZE,MODEL,TRAN,RM,MOUNTPOINTS"];
 

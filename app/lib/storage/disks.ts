@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { z } from "zod";
+import { type LsblkDevice, LsblkSchema } from "../../_schemas/lsblk";
 
 /**
  * What is on each disk, for the storage step: the partition table and filesystems lsblk (udev's
@@ -8,38 +8,6 @@ import { z } from "zod";
  * holds nothing but our own empty data partition (GPT partition named freehold-data, no
  * filesystem); anything else will be erased, so the page asks for its name first.
  */
-const Node: z.ZodType<LsblkNode> = z.lazy(() =>
-  z.object({
-    name: z.string(),
-    path: z.string(),
-    type: z.string(),
-    size: z.coerce.number().nullable(),
-    model: z.string().nullable().optional(),
-    tran: z.string().nullable().optional(),
-    rm: z.union([z.boolean(), z.string()]).nullable().optional(),
-    mountpoints: z.array(z.string().nullable()).nullable().optional(),
-    pttype: z.string().nullable().optional(),
-    fstype: z.string().nullable().optional(),
-    partlabel: z.string().nullable().optional(),
-    label: z.string().nullable().optional(),
-    children: z.array(Node).optional(),
-  }),
-);
-interface LsblkNode {
-  name: string;
-  path: string;
-  type: string;
-  size: number | null;
-  model?: string | null;
-  tran?: string | null;
-  rm?: boolean | string | null;
-  mountpoints?: (string | null)[] | null;
-  pttype?: string | null;
-  fstype?: string | null;
-  partlabel?: string | null;
-  label?: string | null;
-  children?: LsblkNode[];
-}
 
 export const STORAGE_LSBLK_ARGS = [
   "--json",
@@ -62,12 +30,12 @@ export interface StorageDisk {
   summary: string;
 }
 
-function flatten(node: LsblkNode): LsblkNode[] {
+function flatten(node: LsblkDevice): LsblkDevice[] {
   return [node, ...(node.children ?? []).flatMap(flatten)];
 }
 
 export function storageDisksFromLsblk(json: unknown): StorageDisk[] {
-  const { blockdevices } = z.object({ blockdevices: z.array(Node) }).parse(json);
+  const { blockdevices } = LsblkSchema.parse(json);
   return blockdevices
     .filter((d) => d.type === "disk" && !/^(zram|ram|loop)/.test(d.name))
     .map((d) => {
