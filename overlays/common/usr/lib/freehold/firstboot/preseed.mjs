@@ -36,7 +36,10 @@ function done(file) {
   execFileSync("sync", ["-f", boot]);
 }
 function gid(group) {
-  const line = fs.readFileSync("/etc/group", "utf8").split("\n").find((l) => l.startsWith(`${group}:`));
+  const line = fs
+    .readFileSync("/etc/group", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${group}:`));
   return line ? Number(line.split(":")[2]) : 0;
 }
 
@@ -48,7 +51,9 @@ const mounted = () =>
 if (boot && !mounted()) {
   // e.g. unmounted when the partition table changed under it: mount it from fstab again
   try {
-    const unit = execFileSync("systemd-escape", ["--path", "--suffix=mount", boot], { encoding: "utf8" }).trim();
+    const unit = execFileSync("systemd-escape", ["--path", "--suffix=mount", boot], {
+      encoding: "utf8",
+    }).trim();
     execFileSync("systemctl", ["start", unit]);
   } catch (e) {
     log(`cannot mount ${boot}: ${e.message}`);
@@ -96,8 +101,10 @@ const wifi = consume("freehold-wifi.json");
 if (wifi) {
   try {
     const { ssid, psk } = JSON.parse(wifi.text);
-    if (typeof ssid !== "string" || ssid.length < 1 || Buffer.byteLength(ssid) > 32) throw new Error("bad ssid");
-    if (typeof psk !== "string" || psk.length < 8 || psk.length > 63) throw new Error("psk must be 8..63 characters");
+    if (typeof ssid !== "string" || ssid.length < 1 || Buffer.byteLength(ssid) > 32)
+      throw new Error("bad ssid");
+    if (typeof psk !== "string" || psk.length < 8 || psk.length > 63)
+      throw new Error("psk must be 8..63 characters");
     const key = pbkdf2Sync(psk, ssid, 4096, 32, "sha1").toString("hex");
     const conf = [
       "ctrl_interface=DIR=/run/wpa_supplicant GROUP=netdev",
@@ -113,7 +120,9 @@ if (wifi) {
     try {
       execFileSync("udevadm", ["settle", "--timeout=15"]);
     } catch {}
-    const wlans = fs.readdirSync("/sys/class/net").filter((n) => fs.existsSync(`/sys/class/net/${n}/wireless`));
+    const wlans = fs
+      .readdirSync("/sys/class/net")
+      .filter((n) => fs.existsSync(`/sys/class/net/${n}/wireless`));
     writeAtomic("/etc/freehold/wifi.conf", conf, 0o600);
     for (const w of wlans) {
       writeAtomic(`/etc/wpa_supplicant/wpa_supplicant-${w}.conf`, conf, 0o600);
@@ -133,14 +142,24 @@ if (keys) {
   const good = keys.text
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/.test(l));
+    .filter((l) =>
+      /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/.test(
+        l,
+      ),
+    );
   if (good.length) {
     const file = "/root/.ssh/authorized_keys";
     fs.mkdirSync("/root/.ssh", { recursive: true, mode: 0o700 });
     const have = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
     const merged = [...have, ...good.filter((k) => !have.includes(k))];
     writeAtomic(file, `${merged.join("\n")}\n`, 0o600);
-    writeAtomic("/var/lib/freehold/preseed/authorized_keys", `${good.join("\n")}\n`, 0o640, 0, gid("freehold"));
+    writeAtomic(
+      "/var/lib/freehold/preseed/authorized_keys",
+      `${good.join("\n")}\n`,
+      0o640,
+      0,
+      gid("freehold"),
+    );
     log(`${good.length} SSH key(s) installed for root`);
   } else log("freehold-authorized_keys holds no valid public key; ignored");
   done(keys.file);
