@@ -29,11 +29,20 @@ function archOf(t: TinyLlama): CatalogModel["arch"] {
   };
 }
 
-function lastMiB(logs: string[], pattern: RegExp): number {
-  const hits = logs.flatMap((l) => [...l.matchAll(pattern)].map((m) => Number(m[1])));
-  const last = hits[hits.length - 1];
-  if (last === undefined) throw new Error(`llama.cpp did not log ${pattern}`);
-  return last * MiB;
+/**
+ * llama.cpp's log lines arrive asynchronously, after the call that caused them may have resolved
+ * (later still on a busy machine): wait until the line shows up, let the rest drain, take the last.
+ */
+async function lastMiB(logs: string[], pattern: RegExp, timeoutMs = 15_000): Promise<number> {
+  const hits = () => logs.flatMap((l) => [...l.matchAll(pattern)].map((m) => Number(m[1])));
+  const deadline = Date.now() + timeoutMs;
+  while (hits().length === 0) {
+    if (Date.now() > deadline) throw new Error(`llama.cpp did not log ${pattern} within ${timeoutMs} ms`);
+    await settle();
+  }
+  await settle();
+  const all = hits();
+  return (all[all.length - 1] ?? 0) * MiB;
 }
 
 const SHAPES: [string, TinyLlama][] = [
@@ -79,10 +88,10 @@ describe("the memory estimate against what llama.cpp allocates", () => {
     const { tensorBytes } = writeTinyLlama(file, shape);
     const model = await llama.loadModel({ modelPath: file, gpuLayers: 0, useMmap: true });
     try {
-      const weights = lastMiB(logs, /CPU(?:_Mapped)? model buffer size =\s+([\d.]+) MiB/g);
+      const weights = await lastMiB(logs, /CPU(?:_Mapped)? model buffer size =\s+([\d.]+) MiB/g);
       expect(Math.abs(weights / tensorBytes - 1)).toBeLessThan(0.02);
       for (const contextSize of [4096, 16384]) {
-        // llama.cpp's log lines arrive asynchronously: let them drain around each context.
+        // Start each context with an empty log, after the previous one's lines have drained.
         await settle();
         logs.length = 0;
         const context = await model.createContext({
@@ -91,9 +100,8 @@ describe("the memory estimate against what llama.cpp allocates", () => {
           flashAttention: true,
           sequences: 1,
         });
-        await settle();
-        const kv = lastMiB(logs, /CPU KV buffer size =\s+([\d.]+) MiB/g);
-        const compute = lastMiB(logs, /sched_reserve:\s+CPU compute buffer size =\s+([\d.]+) MiB/g);
+        const kv = await lastMiB(logs, /CPU KV buffer size =\s+([\d.]+) MiB/g);
+        const compute = await lastMiB(logs, /sched_reserve:\s+CPU compute buffer size =\s+([\d.]+) MiB/g);
         const arch = archOf(shape);
         // The KV cache formula is exact; the compute buffer within 15%; the total never under 95%.
         expect(kvBytes(arch, contextSize)).toBe(kv);
