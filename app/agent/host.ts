@@ -1,0 +1,67 @@
+import type { z } from "zod";
+import type { SecretName } from "../_schemas/ops";
+
+/**
+ * What an agent operation may do to the machine, and nothing else: run a tool as an argv array
+ * (never a shell; secrets on stdin or fd 3), read and atomically write files, and report progress.
+ * The agent gives operations the real host (execFile); unit tests give them a recording host that
+ * asserts the exact argv and serves canned observations.
+ */
+
+export interface ExecOptions {
+  /** Written to the tool's stdin (secrets go here, never into argv). */
+  stdin?: string;
+  /** A second secret on an inherited pipe, file descriptor 3 (cryptsetup --new-keyfile /dev/fd/3). */
+  fd3?: string;
+  /** Exit codes that are answers, not failures (e.g. 1 from `cryptsetup isLuks`). Default [0]. */
+  okCodes?: number[];
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Host {
+  /** Runs argv[0] with argv[1..]; rejects with an OpError naming the tool when the exit code is not ok. */
+  run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** null when the file does not exist. */
+  readFile(path: string): Promise<string | null>;
+  /** Temp file in the same directory, fsync, rename: a power cut leaves the old or the new file. */
+  writeFile(path: string, content: string, mode: number): Promise<void>;
+  removeFile(path: string): Promise<void>;
+  exists(path: string): Promise<boolean>;
+  progress(message: string): void;
+}
+
+export interface OpOutcome {
+  /** Something on the machine was changed by this run (false: it was already as wanted). */
+  changed: boolean;
+  /** The desired state was observed after acting. The plan engine only marks verified steps done. */
+  verified: boolean;
+  /** What verify saw, for the step log and the dashboard (never secrets). */
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+/** An operation: observe first, act only when needed, then verify. */
+export interface AgentOp<S extends z.ZodType = z.ZodType> {
+  name: string;
+  input: S;
+  /** Secrets the op needs from the request (passed on to tools on stdin). */
+  secrets: readonly SecretName[];
+  run(input: z.infer<S>, secrets: Partial<Record<SecretName, string>>, host: Host): Promise<OpOutcome>;
+}
+
+/** A failure with the cause and the next thing to try, sent to the web app as is. */
+export class OpError extends Error {
+  override name = "OpError";
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
