@@ -8,6 +8,9 @@ const nextConfig: NextConfig = {
   poweredByHeader: false,
   // No image optimizer on the appliance: it would need sharp, a native addon per architecture.
   images: { unoptimized: true },
+  // Load a page's code when it is first asked for, not every route at start: under emulation
+  // (and on a Pi's SD card) preloading all of them delays the wizard's first answer by seconds.
+  experimental: { preloadEntriesOnStart: false },
   // The CLI and the server read these at run time; keep them out of the bundle.
   serverExternalPackages: ["better-sqlite3", "systeminformation"],
   // The custom server (scripts/server.ts) loads better-sqlite3 for migrations outside the traced

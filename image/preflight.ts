@@ -41,6 +41,9 @@ export const HOST_TOOLS: Record<string, string> = {
   "systemd-sysusers": "systemd",
   "systemd-tmpfiles": "systemd",
   systemctl: "systemd",
+  // fetching a newer qemu-user for arm64 builds (image/qemu-user.ts)
+  "apt-get": "apt",
+  "dpkg-deb": "dpkg",
 };
 
 export function preflightProblems(target: Target, opts: ResolvedOptions): PreflightProblem[] {

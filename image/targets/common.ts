@@ -33,6 +33,8 @@ export const COMMON_PACKAGES = [
   "cryptsetup",
   "restic",
   "podman",
+  // podman's libgpgme needs "gnupg | gpg": naming gpg keeps out the agent, dirmngr and gpgsm
+  "gpg",
   "netavark",
   "aardvark-dns",
   // administration

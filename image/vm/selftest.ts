@@ -26,6 +26,13 @@ state=$(timeout 240 systemctl is-system-running --wait 2>/dev/null)
   lsblk -nrpo NAME,PARTLABEL,FSTYPE,SIZE -b "$disk" | sed 's/^/part=/'
   echo "ssh_host_key=$(ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null | awk '{print $2}')"
   echo "machine_id=$(cat /etc/machine-id)"
+  # Boot timeline in µs of CLOCK_MONOTONIC (0 = kernel start), for the time-to-wizard benchmark.
+  echo "t_userspace=$(systemctl show --value -p UserspaceTimestampMonotonic)"
+  for unit in freehold-tls.service freehold-setup-code.service freehold-web.service multi-user.target; do
+    echo "t_active_$unit=$(systemctl show --value -p ActiveEnterTimestampMonotonic "$unit")"
+  done
+  echo "t_exec_freehold-web.service=$(systemctl show --value -p ExecMainStartTimestampMonotonic freehold-web.service)"
+  echo "t_web_listening=$(journalctl -b -u freehold-web.service -o json --output-fields=MESSAGE --no-pager | grep -m1 'mode on ' | grep -o '"__MONOTONIC_TIMESTAMP":"[0-9]*"' | tr -dc 0-9)"
   echo "FREEHOLD-SELFTEST-END"
 } > "$out" 2>&1
 `;
@@ -77,6 +84,8 @@ export const SelftestReportSchema = z.object({
   ),
   sshHostKey: z.string(),
   machineId: z.string(),
+  /** Boot milestones in seconds since the kernel started (absent when the guest had no value). */
+  timeline: z.record(z.string(), z.number()),
 });
 export type SelftestReport = z.infer<typeof SelftestReportSchema>;
 
@@ -86,6 +95,7 @@ export function parseSelftest(text: string): SelftestReport | null {
   if (!match?.[1]) return null;
   const values = new Map<string, string>();
   const partitions: SelftestReport["partitions"] = [];
+  const timeline: Record<string, number> = {};
   for (const line of match[1].split(/\r?\n/)) {
     const eq = line.indexOf("=");
     if (eq < 0) continue;
@@ -96,6 +106,9 @@ export function parseSelftest(text: string): SelftestReport | null {
       const [name = "", label = "", fstype = "", size = "0"] = value.split(" ");
       if (name !== "")
         partitions.push({ name, label: label.replace(/\\x20/g, " "), fstype, sizeBytes: Number(size) });
+    } else if (key.startsWith("t_")) {
+      const us = Number(value);
+      if (value !== "" && Number.isFinite(us) && us > 0) timeline[key.slice(2)] = us / 1e6;
     } else {
       values.set(key, value);
     }
@@ -110,5 +123,6 @@ export function parseSelftest(text: string): SelftestReport | null {
     partitions,
     sshHostKey: values.get("ssh_host_key") ?? "",
     machineId: values.get("machine_id") ?? "",
+    timeline,
   });
 }
