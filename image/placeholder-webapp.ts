@@ -37,11 +37,33 @@ server.listen(Number(process.env.PORT ?? 3000), process.env.HOSTNAME ?? "::", ()
 });
 `;
 
+const AGENT = `// Placeholder freehold-agent (image builder tests): answers every request "internal-error".
+import net from "node:net";
+const server = net.createServer((conn) => {
+  let buf = "";
+  conn.setEncoding("utf8");
+  conn.on("data", (chunk) => {
+    buf += chunk;
+    for (let nl = buf.indexOf("\\n"); nl >= 0; nl = buf.indexOf("\\n")) {
+      let id = null;
+      try {
+        id = JSON.parse(buf.slice(0, nl)).id ?? null;
+      } catch {}
+      buf = buf.slice(nl + 1);
+      conn.write(JSON.stringify({ id, ok: false, problem: "internal-error", message: "placeholder agent" }) + "\\n");
+    }
+  });
+  conn.on("error", () => {});
+});
+server.listen(process.env.LISTEN_FDS === "1" ? { fd: 3 } : { path: process.argv[2] ?? "agent.sock" });
+`;
+
 export function createPlaceholderWebApp(dir: string, opts: { withSqlite?: boolean } = {}): string {
   rmSync(dir, { recursive: true, force: true });
   const sa = path.join(dir, ".next/standalone");
   mkdirSync(sa, { recursive: true });
   writeFileSync(path.join(sa, "server.mjs"), SERVER);
+  writeFileSync(path.join(sa, "agent.mjs"), AGENT);
   writeFileSync(
     path.join(sa, "package.json"),
     JSON.stringify({ name: "freehold-placeholder", private: true, type: "module" }),

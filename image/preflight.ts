@@ -70,12 +70,14 @@ export function preflightProblems(target: Target, opts: ResolvedOptions): Prefli
       message: "the Debian archive keyring is missing",
       hint: "apt-get install debian-archive-keyring",
     });
-  const standalone = path.join(opts.webAppDir, ".next/standalone/server.mjs");
-  if (!existsSync(standalone))
-    problems.push({
-      message: `the web app is not built (${standalone} is missing)`,
-      hint: `run \`npm run build\` in ${opts.webAppDir} first`,
-    });
+  for (const built of ["server.mjs", "agent.mjs"]) {
+    const file = path.join(opts.webAppDir, ".next/standalone", built);
+    if (!existsSync(file))
+      problems.push({
+        message: `the ${built === "agent.mjs" ? "agent" : "web app"} is not built (${file} is missing)`,
+        hint: `run \`npm run build\` in ${opts.webAppDir} first`,
+      });
+  }
   const need = (dir: string, bytes: number, what: string) => {
     let d = dir;
     while (!existsSync(d)) d = path.dirname(d);

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Completes `next build` into a self-contained .next/standalone: our server bundled as
 // server.mjs (next and the native addon stay external; the traced node_modules has them),
-// plus the static assets and public files that Next leaves outside the standalone folder.
+// freehold-agent bundled as agent.mjs (zod inside, nothing external), plus the static assets and
+// public files that Next leaves outside the standalone folder.
 import { cpSync, existsSync, rmSync } from "node:fs";
 import { build } from "esbuild";
+import { bundleAgent } from "./bundle-agent.mjs";
 
 const out = ".next/standalone";
 if (!existsSync(out)) {
@@ -23,6 +25,7 @@ await build({
   },
   logLevel: "warning",
 });
+await bundleAgent({ entry: "app/agent/main.ts", outfile: `${out}/agent.mjs` });
 rmSync(`${out}/.next/static`, { recursive: true, force: true });
 cpSync(".next/static", `${out}/.next/static`, { recursive: true });
 rmSync(`${out}/public`, { recursive: true, force: true });
@@ -34,4 +37,4 @@ cpSync("prisma/migrations", `${out}/prisma/migrations`, { recursive: true });
 for (const unused of ["node_modules/sharp", "node_modules/@img"]) {
   rmSync(`${out}/${unused}`, { recursive: true, force: true });
 }
-console.log(`finish-build: ${out} is ready (node server.mjs)`);
+console.log(`finish-build: ${out} is ready (node server.mjs; node agent.mjs for freehold-agent)`);

@@ -10,6 +10,7 @@ import { modelById } from "../lib/catalog/models";
 import { nodeById } from "../lib/catalog/nodes";
 import { readEnv } from "../lib/env";
 import { detectHardware } from "../lib/hardware/detect";
+import { agentExecutor } from "../lib/plan/agent-executor";
 import { buildPlan } from "../lib/plan/build";
 import { type Executor, ensureRunning } from "../lib/plan/engine";
 import { previewExecutor } from "../lib/plan/preview";
@@ -91,8 +92,10 @@ export async function currentPlan() {
   });
 }
 
+/** Appliance: the agent does the work. Preview (any developer machine): nothing is changed. */
 export function executor(): Executor {
   const env = readEnv();
+  if (env.FREEHOLD_MODE === "appliance") return agentExecutor({ socketPath: env.FREEHOLD_AGENT_SOCKET });
   return previewExecutor({
     stepMs: env.FREEHOLD_PREVIEW_STEP_MS ?? 400,
     failOnce: env.FREEHOLD_PREVIEW_FAIL_ONCE,
@@ -187,7 +190,7 @@ export async function createPlan(
         id,
         kind: "setup",
         status: "draft",
-        preview: true,
+        preview: executor().preview,
         choices: JSON.stringify(draft),
         steps: {
           create: built.steps.map((s, position) => ({

@@ -25,6 +25,11 @@ const EnvSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().regex(/^[a-z0-9.-]{1,253}$/, "host names separated by commas"))),
+  /** The agent's Unix socket (appliance mode): freehold-agent.socket listens there. */
+  FREEHOLD_AGENT_SOCKET: z
+    .string()
+    .regex(/^\/[^\0]{1,106}$/, "an absolute path of at most 107 bytes (a Unix socket path)")
+    .default("/run/freehold/agent.sock"),
   /** Preview executor pacing per step, in ms. */
   FREEHOLD_PREVIEW_STEP_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   /** Preview executor: fail the first attempt of this op (tests the retry path). */

@@ -1,5 +1,6 @@
 /**
- * Install the web app (Next.js standalone output) under /opt/freehold, and make its native addons
+ * Install the web app (Next.js standalone output, with freehold-agent bundled beside it as agent.mjs)
+ * under /opt/freehold, and make its native addons
  * (better-sqlite3, ...) fit the target: host-built addons serve amd64 as they are (trixie's
  * nodejs 20 has the same ABI); for arm64 they are cross-compiled from the package sources in
  * node_modules, cached by name, version, arch and Node ABI, then loaded once in the chroot.
@@ -13,7 +14,7 @@ import { die } from "../log";
 export const WEBAPP_DIR = "/opt/freehold";
 
 export function webAppMissingHint(dir: string): string {
-  return `run \`npm run build\` in ${dir} first (it writes .next/standalone/server.mjs)`;
+  return `run \`npm run build\` in ${dir} first (it writes .next/standalone/server.mjs and agent.mjs)`;
 }
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -44,6 +45,9 @@ export async function installWebApp(ctx: BuildContext): Promise<void> {
   const standalone = path.join(src, ".next/standalone");
   if (!existsSync(path.join(standalone, "server.mjs")))
     die(`the web app is not built: ${standalone}/server.mjs is missing`, webAppMissingHint(src));
+  // freehold-agent.service runs /opt/freehold/agent.mjs: an image without it could never configure itself.
+  if (!existsSync(path.join(standalone, "agent.mjs")))
+    die(`the agent is not built: ${standalone}/agent.mjs is missing`, webAppMissingHint(src));
   const dest = path.join(ctx.rootfs, WEBAPP_DIR.slice(1));
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });

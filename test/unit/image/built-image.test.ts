@@ -154,6 +154,7 @@ for (const name of present) {
     it("carries the web app under /opt/freehold", () => {
       const app = ls("/opt/freehold");
       expect(app).toContain("server.mjs");
+      expect(app).toContain("agent.mjs");
       expect(ls("/opt/freehold/.next")).toContain("static");
     });
 

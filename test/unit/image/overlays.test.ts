@@ -130,58 +130,50 @@ describe("overlay units and scripts", () => {
   });
 
   it("node scripts parse", () => {
-    for (const s of ["usr/lib/freehold/firstboot/preseed.mjs", "usr/lib/freehold/agent-placeholder.mjs"]) {
+    for (const s of ["usr/lib/freehold/firstboot/preseed.mjs"]) {
       const copy = path.join(tmp, path.basename(s));
       copyFileSync(path.join(COMMON, s), copy);
       execFileSync(process.execPath, ["--check", copy]);
     }
   });
 
-  const activate = ["/usr/bin/systemd-socket-activate", "/bin/systemd-socket-activate"].find((p) =>
-    existsSync(p),
-  );
-  it.skipIf(!activate)(
-    "the placeholder agent answers on a socket passed by systemd with internal-error",
-    async () => {
-      const net = await import("node:net");
-      const { spawn } = await import("node:child_process");
-      const sockPath = path.join(tmp, "agent.sock");
-      // as freehold-agent.socket does: systemd listens, the agent gets the socket as fd 3
-      const child = spawn(
-        activate as string,
-        [
-          "--listen",
-          sockPath,
-          "--",
-          process.execPath,
-          path.join(COMMON, "usr/lib/freehold/agent-placeholder.mjs"),
-        ],
-        {
-          stdio: "ignore",
-        },
-      );
-      try {
-        for (let i = 0; i < 50 && !existsSync(sockPath); i++) await new Promise((r) => setTimeout(r, 100));
-        const reply = await new Promise<string>((resolve, reject) => {
-          const c = net.connect(sockPath, () => c.write('{"id":7,"op":"status"}\n'));
-          c.setEncoding("utf8");
-          c.on("data", (d: string) => {
-            resolve(d);
-            c.end();
-          });
-          c.on("error", reject);
-        });
-        expect(JSON.parse(reply)).toEqual({
-          id: 7,
-          ok: false,
-          problem: "internal-error",
-          message: "agent not implemented yet",
-        });
-      } finally {
-        child.kill();
-      }
-    },
-  );
+  it("runs the agent bundled with the web app, as root, socket-activated, hardened only as far as its job allows", () => {
+    const agent = readFileSync(path.join(UNITS, "freehold-agent.service"), "utf8");
+    const directives = agent.split("\n").filter((l) => /^[A-Z]\w*=/.test(l));
+    for (const line of [
+      "Requires=freehold-agent.socket",
+      "After=freehold-agent.socket",
+      "ExecStart=/usr/bin/node /opt/freehold/agent.mjs",
+      "Restart=on-failure",
+      "KillMode=control-group",
+      "PrivateTmp=yes",
+    ])
+      expect(directives).toContain(line);
+    // root, with the system writable: it formats disks, writes /etc and /home, loads dm-crypt,
+    // applies the firewall and reads other processes' /proc for its peer check
+    for (const absent of [
+      "User=",
+      "DynamicUser=",
+      "ProtectSystem=",
+      "ProtectHome=",
+      "PrivateDevices=",
+      "PrivateNetwork=",
+      "ProtectKernelModules=",
+      "ProtectHostname=",
+      "ProtectProc=",
+      "RestrictSUIDSGID=",
+      "CapabilityBoundingSet=",
+      "NoNewPrivileges=yes",
+    ])
+      expect(
+        directives.filter((l) => l.startsWith(absent)),
+        absent,
+      ).toEqual([]);
+    expect(directives).toContainEqual(
+      expect.stringMatching(/^RestrictAddressFamilies=.*AF_UNIX.*AF_NETLINK/),
+    );
+    expect(existsSync(path.join(COMMON, "usr/lib/freehold/agent-placeholder.mjs"))).toBe(false);
+  });
 
   it("the setup-code generator makes 4 groups of 4 from the unambiguous alphabet", () => {
     const script = readFileSync(path.join(COMMON, "usr/lib/freehold/firstboot/setup-code"), "utf8");

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Bundles freehold-agent (app/agent/main.ts) into one ESM file for the image's own Node.js:
+// /opt/freehold/agent.mjs, run as root by freehold-agent.service. zod and our code are inside it;
+// nothing else from node_modules may be (no next, no native addon): the build fails if it is.
+// finish-build.mjs calls bundleAgent(); `node scripts/bundle-agent.mjs ENTRY OUTFILE` bundles
+// another entry the same way (the tests bundle an agent with stand-in operations).
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
+
+export async function bundleAgent({ entry = "app/agent/main.ts", outfile }) {
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    metafile: true,
+    logLevel: "warning",
+  });
+  const foreign = Object.keys(result.metafile.inputs).filter(
+    (p) => p.includes("node_modules/") && !p.includes("node_modules/zod/"),
+  );
+  if (foreign.length > 0) {
+    throw new Error(
+      `the agent bundle may take nothing but zod from node_modules, yet it pulled in: ${foreign.slice(0, 5).join(", ")}`,
+    );
+  }
+  return outfile;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const [entry, outfile] = process.argv.slice(2);
+  if (!entry || !outfile) {
+    console.error("usage: node scripts/bundle-agent.mjs ENTRY OUTFILE");
+    process.exit(2);
+  }
+  await bundleAgent({ entry, outfile });
+}
