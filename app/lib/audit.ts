@@ -16,6 +16,8 @@ export const AUDIT_ACTIONS = {
   "plan.applying": "Applying the plan started",
   "plan.retry": "A failed step was retried",
   "request.refused": "A request was refused by the host or origin check",
+  "volume.unlocked": "The data volume was unlocked",
+  "volume.unlock.failed": "A wrong passphrase was entered for the data volume",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

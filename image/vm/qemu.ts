@@ -46,6 +46,11 @@ export const BootOptionsSchema = z.strictObject({
   virtioPorts: z.array(z.string().regex(/^[a-z0-9.-]+$/)).default([]),
   /** No network device at all (the offline boot variant). */
   offline: z.boolean().default(false),
+  /**
+   * Boot again from the overlay, extra disks and UEFI variables a previous boot left in workDir
+   * (a reboot, or the power coming back after QEMU was killed); missing ones are created.
+   */
+  resume: z.boolean().default(false),
 });
 
 export type BootOptions = z.input<typeof BootOptionsSchema>;
@@ -173,13 +178,18 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
   mkdirSync(opts.workDir, { recursive: true });
   const overlay = path.join(opts.workDir, "boot.qcow2");
   const image = path.resolve(opts.image);
-  await run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", image, overlay, opts.diskSize], {
-    hint: "qemu-img comes with Debian's qemu-utils (scripts/bootstrap installs it)",
-  });
+  const keep = (file: string) => opts.resume && existsSync(file);
+  if (!keep(overlay)) {
+    await run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", image, overlay, opts.diskSize], {
+      hint: "qemu-img comes with Debian's qemu-utils (scripts/bootstrap installs it)",
+    });
+  }
   const extraDisks: string[] = [];
   for (const [index, disk] of opts.disks.entries()) {
     const file = path.join(opts.workDir, `disk${index + 1}.qcow2`);
-    if ("file" in disk) {
+    if (keep(file)) {
+      // the data written by the previous boot stays
+    } else if ("file" in disk) {
       await run([
         "qemu-img",
         "create",
@@ -200,7 +210,7 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
   let varsFile: string | null = null;
   if (opts.firmware === "uefi") {
     varsFile = path.join(opts.workDir, "efivars.fd");
-    copyFileSync(FIRMWARE[opts.target].uefi.vars, varsFile);
+    if (!keep(varsFile)) copyFileSync(FIRMWARE[opts.target].uefi.vars, varsFile);
   }
   const ports = await Promise.all(
     opts.forwards.map(async (f) => ({ host: f.host === 0 ? await freePort() : f.host, guest: f.guest })),

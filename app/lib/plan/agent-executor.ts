@@ -14,6 +14,7 @@ import type { PlanStepInput } from "../../_schemas/ops";
 import { readEnv } from "../env";
 import { LineReader } from "../ndjson";
 import type { Executor, StepContext, StepOutcome } from "./engine";
+import { waitForUiRequest } from "./reachability";
 
 /**
  * The web app's side of the agent protocol (app/_schemas/agent.ts): one connection per call to
@@ -171,7 +172,35 @@ export function agentExecutor(options: { socketPath?: string } = {}): Executor {
       await ctx.log(
         `${state}; ${result.verified ? "verified" : "NOT verified"}${describeDetail(result.detail)}`,
       );
+      if (step.op === "firewall.apply" && result.verified) return confirmFirewall(ctx, options);
       return { verified: result.verified };
     },
   };
+}
+
+/** How long a new firewall waits for the browser to come back through it (the agent's rollback timer is longer). */
+export const FIREWALL_CONFIRM_WAIT_MS = 90_000;
+
+/**
+ * The new rules stay only if the owner's browser still reaches the web UI through them: the next
+ * progress request after the rules were loaded confirms them; without one, the step is not
+ * verified and the agent's timer restores the previous rules.
+ */
+async function confirmFirewall(ctx: StepContext, options: { socketPath?: string }): Promise<StepOutcome> {
+  const loadedAt = Date.now();
+  await ctx.log("waiting for your browser to reach the web UI through the new rules…");
+  if (!(await waitForUiRequest(loadedAt, FIREWALL_CONFIRM_WAIT_MS))) {
+    await ctx.log("no request from a browser arrived: the previous firewall rules come back by themselves");
+    return { verified: false };
+  }
+  const confirmed = await agentCall(
+    "firewall.confirm",
+    {},
+    {},
+    options.socketPath ? { socketPath: options.socketPath } : {},
+  );
+  await ctx.log(
+    `the web UI answered through the new rules; ${confirmed.verified ? "kept" : "NOT kept"}${describeDetail(confirmed.detail)}`,
+  );
+  return { verified: confirmed.verified };
 }

@@ -5,6 +5,7 @@ import { currentOwner } from "../../../_server/session";
 import { createPlan, currentPlan, PlanBuildError, resumeIfApplying } from "../../../_server/setup";
 import { wizardClosed } from "../../../_server/wizard-guard";
 import { isRunning } from "../../../lib/plan/engine";
+import { noteUiRequest } from "../../../lib/plan/reachability";
 
 /** Review → create the plan (and the recovery-kit secrets). */
 export const POST = handler(CreatePlanSchema, { auth: true }, async (_input, { session, facts }) => {
@@ -23,6 +24,7 @@ export const POST = handler(CreatePlanSchema, { auth: true }, async (_input, { s
 export async function GET(): Promise<Response> {
   const session = await currentOwner();
   if (!session) return problem(401, "unauthenticated", "Sign in first.");
+  noteUiRequest();
   await resumeIfApplying();
   const plan = await currentPlan();
   if (!plan) return problem(404, "not-found", "No plan yet.");

@@ -1,0 +1,279 @@
+/**
+ * Provisioning for real: the amd64 image boots with an empty data disk, a new owner claims it and
+ * applies a plan through the wizard's API, and freehold-agent does the work as root. Checked from
+ * outside (SSH with the owner's key, a port meant to be closed) and inside (LUKS2 parameters,
+ * nftables, sshd, apt); then a reboot leaves the data locked until it is unlocked from the web UI.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootVm, type Vm } from "../../image/vm/qemu";
+import { waitForConsoleInfo, waitForWizard } from "./guest";
+import { imageFor } from "./images";
+import { type PlanProgress, WizardClient, waitForPlan } from "./wizard-client";
+
+const OWNER = "owner";
+const PASSWORD = "correct horse battery 42";
+const DISK_PASSPHRASE = "a long disk passphrase for the test";
+const BOOT_MS = 8 * 60_000;
+const PLAN_MS = 15 * 60_000;
+
+interface Guest {
+  vm: Vm;
+  https: number;
+  ssh: number;
+  probe: number;
+  client: WizardClient;
+}
+
+const workDir = mkdtempSync(path.join(tmpdir(), "freehold-vm-provision-"));
+const key = path.join(workDir, "owner_ed25519");
+let image = "";
+let guest: Guest | undefined;
+let plan: PlanProgress | undefined;
+
+async function boot(resume: boolean): Promise<Guest> {
+  const vm = await bootVm({
+    target: "amd64",
+    firmware: "uefi",
+    image,
+    workDir,
+    resume,
+    disks: [{ size: "1G" }],
+    // HTTPS, SSH, and a port the plan does not open (a listener is started there on purpose).
+    forwards: [
+      { host: 0, guest: 443 },
+      { host: 0, guest: 22 },
+      { host: 0, guest: 8080 },
+    ],
+  });
+  const [https, ssh, probe] = vm.ports.map((p) => p.host) as [number, number, number];
+  await waitForWizard(vm, https, BOOT_MS);
+  const shown = await waitForConsoleInfo(vm, 120_000);
+  return { vm, https, ssh, probe, client: new WizardClient(https, shown.certSha256) };
+}
+
+function get(): Guest {
+  if (!guest) throw new Error("the VM did not boot (see beforeAll's error)");
+  return guest;
+}
+
+/** Runs a command on the guest as the owner over SSH with the owner's key (BatchMode: no password). */
+function ssh(g: Guest, command: string, input?: string): { code: number; out: string } {
+  const r = spawnSync(
+    "ssh",
+    [
+      "-i",
+      key,
+      "-p",
+      String(g.ssh),
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "StrictHostKeyChecking=no",
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      "ConnectTimeout=20",
+      "-o",
+      "IdentitiesOnly=yes",
+      `${OWNER}@127.0.0.1`,
+      command,
+    ],
+    { input, encoding: "utf8", timeout: 120_000 },
+  );
+  return { code: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/** As root through sudo, which asks for the owner's password (on stdin). */
+function sudo(g: Guest, command: string): string {
+  const r = ssh(g, `sudo -S -p '' ${command}`, `${PASSWORD}\n`);
+  if (r.code !== 0) throw new Error(`sudo ${command} failed (${r.code}): ${r.out}`);
+  return r.out;
+}
+
+/** True when a TCP connection to the port gets data or stays open; false when nothing answers. */
+function portAnswers(port: number, timeoutMs = 8000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    const done = (v: boolean) => {
+      socket.destroy();
+      resolve(v);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.on("data", () => done(true));
+    socket.on("error", () => done(false));
+    socket.on("close", () => done(false));
+    socket.on("connect", () => socket.write("GET / HTTP/1.0\r\n\r\n"));
+  });
+}
+
+function stepSummary(p: PlanProgress | undefined): string {
+  return (p?.steps ?? [])
+    .map(
+      (s) =>
+        `${s.position} ${s.op}: ${s.state}${s.error ? ` — ${s.error}` : ""}\n${(s.log ?? "").slice(-1500)}`,
+    )
+    .join("\n");
+}
+
+describe("provisioning on the appliance (amd64, UEFI, extra data disk)", () => {
+  beforeAll(
+    async () => {
+      image = await imageFor("amd64");
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "owner@test", "-f", key]);
+      guest = await boot(false);
+    },
+    BOOT_MS + 10 * 60_000,
+  );
+
+  afterAll(async () => {
+    await guest?.vm.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it(
+    "claims the box and applies a plan that the agent carries out and verifies",
+    async () => {
+      const g = get();
+      const shown = await waitForConsoleInfo(g.vm, 60_000);
+      await g.client.expect("POST", "/api/setup/claim", {
+        code: shown.setupCode,
+        username: OWNER,
+        password: PASSWORD,
+        passwordConfirm: PASSWORD,
+        sshPublicKey: readFileSync(`${key}.pub`, "utf8").trim(),
+      });
+      const sections: [string, unknown][] = [
+        ["nodes", { nodes: [], priceKwh: 0.3 }],
+        ["models", { models: [] }],
+        [
+          "storage",
+          {
+            disk: "/dev/vdb",
+            encrypt: true,
+            confirmErase: "",
+            passphrase: DISK_PASSPHRASE,
+            passphraseConfirm: DISK_PASSPHRASE,
+          },
+        ],
+        ["network", { hostname: "homebox", ssh: "lan", exposure: {} }],
+        [
+          "backups",
+          {
+            target: { kind: "none" },
+            schedule: { frequency: "daily", time: "03:00" },
+            retention: { daily: 7, weekly: 4, monthly: 6 },
+            checkMonthly: false,
+          },
+        ],
+        ["updates", { security: "automatic", reboot: "never", rebootTime: "04:00", apps: "manual" }],
+      ];
+      for (const [section, value] of sections)
+        await g.client.expect("PUT", "/api/setup/draft", { section, value });
+      await g.client.expect("POST", "/api/setup/plan", {});
+      await g.client.expect("POST", "/api/setup/kit", { confirm: true });
+      plan = await waitForPlan(g.client, (p) => p.status === "done" || p.status === "failed", PLAN_MS);
+      expect(plan.status, stepSummary(plan)).toBe("done");
+      expect(plan.steps.every((s) => s.state === "done")).toBe(true);
+    },
+    PLAN_MS + 120_000,
+  );
+
+  it("encrypted the data disk with LUKS2 as planned and mounted it", () => {
+    const g = get();
+    const dump = JSON.parse(sudo(g, "cryptsetup luksDump --dump-json-metadata -- /dev/vdb1")) as {
+      keyslots: Record<string, { kdf: { type: string; memory?: number } }>;
+      segments: Record<string, { encryption: string }>;
+    };
+    const slots = Object.values(dump.keyslots);
+    expect(slots).toHaveLength(2);
+    for (const slot of slots) expect(slot.kdf.type).toBe("argon2id");
+    expect(Object.values(dump.segments)[0]?.encryption).toMatch(
+      /aes-xts-plain64|xchacha12,aes-adiantum-plain64/,
+    );
+    expect(sudo(g, "findmnt -n -o SOURCE,FSTYPE -- /srv/freehold")).toMatch(
+      /freehold--data|freehold-data.*ext4/,
+    );
+  });
+
+  it("loaded the planned firewall: a port meant to be closed is closed from the host", async () => {
+    const g = get();
+    const ruleset = sudo(g, "nft list ruleset");
+    expect(ruleset).toMatch(/policy drop/);
+    // Something listens on 8080 inside; the firewall must keep it from the outside.
+    sudo(g, "systemd-run --unit=freehold-probe -- python3 -m http.server 8080 --bind 0.0.0.0");
+    const inside = ssh(
+      g,
+      "for i in 1 2 3 4 5 6 7 8 9 10; do python3 -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/', timeout=5)\" && exit 0; sleep 1; done; exit 1",
+    );
+    expect(inside.code, inside.out).toBe(0);
+    expect(await portAnswers(g.probe)).toBe(false);
+    expect(await portAnswers(g.https)).toBe(true);
+  });
+
+  it("hardened sshd: keys only, no root, modern algorithms; a password login is refused", () => {
+    const g = get();
+    const config = sudo(g, "sshd -T");
+    expect(config).toMatch(/^permitrootlogin no$/m);
+    expect(config).toMatch(/^passwordauthentication no$/m);
+    expect(config).not.toMatch(/^ciphers .*cbc/m);
+    const r = spawnSync(
+      "ssh",
+      [
+        "-p",
+        String(g.ssh),
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "PubkeyAuthentication=no",
+        "-o",
+        "PreferredAuthentications=password,keyboard-interactive",
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        `${OWNER}@127.0.0.1`,
+        "true",
+      ],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/Permission denied \(publickey\)/);
+  });
+
+  it("configured unattended-upgrades for security and updates, removing unused kernels", () => {
+    const dump = sudo(get(), "apt-config dump");
+    expect(dump).toMatch(/APT::Periodic::Unattended-Upgrade "1";/);
+    expect(dump).toMatch(/Unattended-Upgrade::Remove-Unused-Kernel-Packages "true";/);
+    expect(dump).toMatch(/Unattended-Upgrade::Origins-Pattern::.*security/);
+  });
+
+  it(
+    "after a reboot the data is locked until the owner unlocks it from the web UI",
+    async () => {
+      const before = get();
+      sudo(before, "sh -c 'echo freehold-survives > /srv/freehold/marker && sync'");
+      ssh(before, "sudo -S -p '' systemctl reboot", `${PASSWORD}\n`);
+      await before.vm.waitForExit(120_000);
+      await before.vm.stop();
+      guest = await boot(true);
+      const g = get();
+      await g.client.expect("POST", "/api/auth/login", { username: OWNER, password: PASSWORD, totp: "" });
+      const locked = await g.client.expect("GET", "/api/dashboard/volume", undefined);
+      expect(locked.body.state).toBe("locked");
+      const wrong = await g.client.request("POST", "/api/dashboard/volume", {
+        passphrase: "not the passphrase!",
+      });
+      expect(wrong.status).toBe(422);
+      await g.client.expect("POST", "/api/dashboard/volume", { passphrase: DISK_PASSPHRASE });
+      const unlocked = await g.client.expect("GET", "/api/dashboard/volume", undefined);
+      expect(unlocked.body.state).toBe("unlocked");
+      expect(sudo(g, "cat /srv/freehold/marker").trim()).toBe("freehold-survives");
+    },
+    BOOT_MS + 5 * 60_000,
+  );
+});
