@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { SshPublicKeySchema, UsernameSchema } from "./auth";
 import { QuantSchema } from "./catalog";
-import { BackupTargetSchema, HostnameSchema } from "./wizard";
+import { BackupTargetSchema, DevPathSchema, HostnameSchema } from "./wizard";
 
 /**
  * The agent's operations as plan steps: each op's input schema. Secrets never appear in an input:
@@ -18,8 +19,9 @@ export const SecretNameSchema = z.enum(SECRET_NAMES);
 export type SecretName = z.infer<typeof SecretNameSchema>;
 export const SecretRefSchema = z.strictObject({ secret: SecretNameSchema });
 
-const DevPath = z.string().regex(/^\/dev\/[A-Za-z0-9/_-]{1,64}$/);
-const Username = z.string().regex(/^[a-z][a-z0-9_-]{1,30}$/);
+const DevPath = DevPathSchema;
+/** Same rules as the claim form: lower-case, 2 to 31 characters, never a system account. */
+const Username = UsernameSchema;
 const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
 const Time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/);
 const Port = z.strictObject({ port: z.number().int().min(1).max(65535), protocol: z.enum(["tcp", "udp"]) });
@@ -29,7 +31,8 @@ export const OpInputSchemas = {
     username: Username,
     /** A crypt(3) hash for chpasswd -e; absent leaves the password locked (SSH keys only). */
     passwordHash: SecretRefSchema.optional(),
-    sshAuthorizedKeys: z.array(z.string().max(8192)).max(20),
+    /** One OpenSSH public key per entry (one line each: no options, no second key smuggled in). */
+    sshAuthorizedKeys: z.array(SshPublicKeySchema).max(20),
     sudo: z.boolean(),
   }),
   "hostname.set": z.strictObject({ hostname: HostnameSchema }),
@@ -50,7 +53,7 @@ export const OpInputSchemas = {
   "ssh.configure": z.strictObject({
     listen: z.enum(["off", "lan"]),
     passwordAuthentication: z.boolean(),
-    allowUsers: z.array(Username).max(5),
+    allowUsers: z.array(Username).min(1).max(5),
   }),
   "updates.configure": z.strictObject({
     security: z.enum(["automatic", "notify"]),
@@ -72,9 +75,23 @@ export const OpInputSchemas = {
     checkMonthly: z.boolean(),
     paths: z.array(z.string().startsWith("/")).max(100),
   }),
+  /** Kernel and network sysctls (no choices: the same hardening on every box). */
+  "system.harden": z.strictObject({}),
   "node.install": z.strictObject({ id: Id, mode: Id.optional() }),
   "model.pull": z.strictObject({ id: Id, quant: QuantSchema, ollama: z.string().max(200) }),
 } as const;
+
+/**
+ * Operations the agent runs outside a plan: the web UI calls them directly (unlock after a reboot,
+ * status for the dashboard, confirming a firewall change once the UI proved reachable). The
+ * passphrase of volume.unlock comes with the request, under the secret name "disk.passphrase".
+ */
+export const AgentOnlyInputSchemas = {
+  "volume.unlock": z.strictObject({}),
+  "volume.status": z.strictObject({}),
+  "firewall.confirm": z.strictObject({}),
+} as const;
+export type AgentOnlyOpName = keyof typeof AgentOnlyInputSchemas;
 
 export type OpName = keyof typeof OpInputSchemas;
 export const OP_NAMES = Object.keys(OpInputSchemas) as OpName[];

@@ -4,7 +4,15 @@ import { QuantSchema } from "./catalog";
 /** The wizard's choices, step by step, as the route handlers accept them and the draft stores them. */
 
 const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "an id");
-const DevPath = z.string().regex(/^\/dev\/[A-Za-z0-9/_-]{1,64}$/, "a /dev path");
+/**
+ * A device path handed to tools as a positional argument: /dev/ and segments that start with a
+ * letter or digit (no "..", no leading "-", no spaces), e.g. /dev/sdb, /dev/disk/by-id/usb-X_Y-0.
+ */
+export const DevPathSchema = z
+  .string()
+  .max(128)
+  .regex(/^\/dev(?:\/[A-Za-z0-9][A-Za-z0-9_:.-]*){1,5}$/, "a /dev path");
+const DevPath = DevPathSchema;
 const Time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time like 03:30");
 
 export const WIZARD_STEPS = [

@@ -170,7 +170,8 @@ test("the owner walks the wizard, applies the preview plan through a reload and 
     await expect(plan.locator(`li[data-op="${op}"]`).first()).toBeVisible();
   }
   await expect(plan).toContainText("hostnamectl set-hostname -- homebox");
-  await expect(plan).toContainText("cryptsetup luksFormat --type luks2 --batch-mode --key-file - --");
+  await expect(plan).toContainText("cryptsetup luksFormat --type luks2 --batch-mode --cipher");
+  await expect(plan).toContainText("--subsystem freehold --key-file - --");
   await expect(plan).not.toContainText("a long disk passphrase");
   await page.getByRole("button", { name: /make the recovery kit/ }).click();
 

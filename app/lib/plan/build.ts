@@ -4,7 +4,7 @@ import type { WizardDraft } from "../../_schemas/wizard";
 
 /**
  * Turns the wizard's choices into the ordered plan: the account first, then the name, the data
- * volume, the firewall and SSH, updates, the nodes and models, and backups last (they cover what
+ * volume, the firewall and SSH, kernel hardening, updates, the nodes and models, and backups last (they cover what
  * the nodes keep). Pure: the caller resolves nodes (with dependencies and modes) and models.
  */
 export interface PlanContext {
@@ -93,6 +93,7 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
       allowUsers: [ctx.owner.username],
     },
   });
+  steps.push({ op: "system.harden", input: {} });
   steps.push({ op: "updates.configure", input: { ...updates } });
 
   for (const { node, mode } of ctx.nodes) {

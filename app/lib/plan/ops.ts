@@ -1,22 +1,16 @@
 import type { z } from "zod";
 import { OpInputSchemas, type OpName, type PlanStepInput, type SecretName } from "../../_schemas/ops";
+import type { Command } from "../../agent/command";
+import { PLAN_AGENT_OPS } from "../../agent/ops";
 
 /**
- * The closed registry of plan operations, named as the agent will name them. For each op: its
- * input schema, a sentence for the owner, and the exact commands it runs on the appliance (argv
- * arrays, `--` before positionals, secrets on stdin), which the preview executor shows and the
- * agent issue implements as observe → apply → verify.
+ * The closed registry of plan operations, named as the agent names them. For each op: its input
+ * schema, a sentence for the owner, and the exact commands it runs on the appliance (argv arrays,
+ * `--` before positionals, secrets on stdin), which the preview executor shows. For the ops the
+ * agent implements, the commands are the agent op's own fresh-machine apply path (one source).
  */
 
-export interface Command {
-  argv: string[];
-  /** What goes to the command's stdin: the name of a plan secret (never its value) or literal text. */
-  stdin?: { secret: SecretName } | { text: string };
-  /** A second secret on an inherited pipe (file descriptor 3), for tools that need two keys. */
-  fd3?: { secret: SecretName };
-  /** A file the op writes (temp file + rename) instead of running something. */
-  writes?: { path: string; mode: string; content: string };
-}
+export type { Command } from "../../agent/command";
 
 export interface OpDef<N extends OpName> {
   name: N;
@@ -25,40 +19,19 @@ export interface OpDef<N extends OpName> {
   commands: (input: z.infer<(typeof OpInputSchemas)[N]>) => Command[];
 }
 
-const DATA_MAPPER = "freehold-data";
-const dataDevice = (device: string) =>
-  device === "system" ? "/dev/disk/by-partlabel/freehold-data" : device;
-
 export const OPS: { [N in OpName]: OpDef<N> } = {
   "user.ensure": {
     name: "user.ensure",
     input: OpInputSchemas["user.ensure"],
     describe: (i) =>
       `Create the Unix account ${i.username} for SSH and the terminal${i.sudo ? " (sudo with password)" : ""}.`,
-    commands: (i) => [
-      { argv: ["useradd", "--create-home", "--shell", "/bin/bash", "--user-group", "--", i.username] },
-      ...(i.sudo ? [{ argv: ["usermod", "--append", "--groups", "sudo", "--", i.username] }] : []),
-      ...(i.passwordHash
-        ? [{ argv: ["chpasswd", "--encrypted"], stdin: { secret: "owner.unixPasswordHash" as const } }]
-        : [{ argv: ["passwd", "--lock", "--", i.username] }]),
-      {
-        argv: [],
-        writes: {
-          path: `/home/${i.username}/.ssh/authorized_keys`,
-          mode: "0600",
-          content: i.sshAuthorizedKeys.length > 0 ? i.sshAuthorizedKeys.join("\n") : "(empty)",
-        },
-      },
-    ],
+    commands: PLAN_AGENT_OPS["user.ensure"].preview,
   },
   "hostname.set": {
     name: "hostname.set",
     input: OpInputSchemas["hostname.set"],
     describe: (i) => `Name the box ${i.hostname} (reachable as ${i.hostname}.local).`,
-    commands: (i) => [
-      { argv: ["hostnamectl", "set-hostname", "--", i.hostname] },
-      { argv: ["systemctl", "restart", "avahi-daemon.service"] },
-    ],
+    commands: PLAN_AGENT_OPS["hostname.set"].preview,
   },
   "volume.encrypt": {
     name: "volume.encrypt",
@@ -66,91 +39,14 @@ export const OPS: { [N in OpName]: OpDef<N> } = {
     describe: (i) =>
       `${i.erase ? "ERASE and prepare" : "Prepare"} ${i.device === "system" ? "the free space on the system disk" : i.device} ` +
       `for data at ${i.mountpoint}${i.encrypt ? ", encrypted with LUKS2 (your passphrase and the recovery key)" : ", not encrypted"}.`,
-    commands: (i) => {
-      const device = dataDevice(i.device);
-      const commands: Command[] = [];
-      if (i.erase) commands.push({ argv: ["wipefs", "--all", "--", device] });
-      if (i.device !== "system") {
-        commands.push({
-          argv: ["sfdisk", "--label", "gpt", "--", device],
-          stdin: { text: "type=linux, name=freehold-data" },
-        });
-      }
-      const part = i.device === "system" ? device : "/dev/disk/by-partlabel/freehold-data";
-      let fsDevice = part;
-      if (i.encrypt) {
-        commands.push(
-          {
-            argv: [
-              "cryptsetup",
-              "luksFormat",
-              "--type",
-              "luks2",
-              "--batch-mode",
-              "--key-file",
-              "-",
-              "--",
-              part,
-            ],
-            stdin: { secret: "disk.passphrase" },
-          },
-          {
-            argv: ["cryptsetup", "luksAddKey", "--key-file", "-", "--new-keyfile", "/dev/fd/3", "--", part],
-            stdin: { secret: "disk.passphrase" },
-            fd3: { secret: "disk.recoveryKey" },
-          },
-          {
-            argv: ["cryptsetup", "open", "--type", "luks2", "--key-file", "-", "--", part, DATA_MAPPER],
-            stdin: { secret: "disk.passphrase" },
-          },
-        );
-        fsDevice = `/dev/mapper/${DATA_MAPPER}`;
-      }
-      commands.push(
-        { argv: ["mkfs.ext4", "-L", DATA_MAPPER, "--", fsDevice] },
-        {
-          argv: [],
-          writes: {
-            path: "/etc/systemd/system/srv-freehold.mount",
-            mode: "0644",
-            content: `[Mount]\nWhat=${fsDevice}\nWhere=${i.mountpoint}\nType=ext4\nOptions=noatime,nodev,nosuid`,
-          },
-        },
-        { argv: ["systemctl", "daemon-reload"] },
-        { argv: ["systemctl", "enable", "--now", "srv-freehold.mount"] },
-      );
-      return commands;
-    },
+    commands: PLAN_AGENT_OPS["volume.encrypt"].preview,
   },
   "firewall.apply": {
     name: "firewall.apply",
     input: OpInputSchemas["firewall.apply"],
     describe: (i) =>
       `Firewall: the dashboard and ${i.lan.length} port(s) on the local network, ${i.internet.length} port(s) from the internet; everything else closed.`,
-    commands: (i) => {
-      const rule = (p: { port: number; protocol: string }, lanOnly: boolean) =>
-        `    ${lanOnly ? "ip saddr @lan " : ""}${p.protocol} dport ${p.port} accept`;
-      const content = [
-        "table inet freehold {",
-        "  set lan { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 } }",
-        "  chain input {",
-        "    type filter hook input priority 0; policy drop;",
-        "    ct state established,related accept",
-        '    iifname "lo" accept',
-        "    ip saddr @lan tcp dport 443 accept",
-        "    ip saddr @lan udp dport 5353 accept",
-        ...i.lan.map((p) => rule(p, true)),
-        ...i.internet.map((p) => rule(p, false)),
-        "  }",
-        "}",
-      ].join("\n");
-      return [
-        { argv: [], writes: { path: "/etc/nftables.d/freehold.nft", mode: "0644", content } },
-        { argv: ["nft", "--check", "--file", "/etc/nftables.d/freehold.nft"] },
-        { argv: ["nft", "--file", "/etc/nftables.d/freehold.nft"] },
-        { argv: ["systemctl", "enable", "nftables.service"] },
-      ];
-    },
+    commands: PLAN_AGENT_OPS["firewall.apply"].preview,
   },
   "ssh.configure": {
     name: "ssh.configure",
@@ -159,27 +55,7 @@ export const OPS: { [N in OpName]: OpDef<N> } = {
       i.listen === "off"
         ? "Turn SSH off."
         : `SSH on the local network for ${i.allowUsers.join(", ")}${i.passwordAuthentication ? "" : ", keys only"}; root cannot log in.`,
-    commands: (i) =>
-      i.listen === "off"
-        ? [{ argv: ["systemctl", "disable", "--now", "ssh.service"] }]
-        : [
-            {
-              argv: [],
-              writes: {
-                path: "/etc/ssh/sshd_config.d/50-freehold.conf",
-                mode: "0644",
-                content: [
-                  "PermitRootLogin no",
-                  `PasswordAuthentication ${i.passwordAuthentication ? "yes" : "no"}`,
-                  "KbdInteractiveAuthentication no",
-                  `AllowUsers ${i.allowUsers.join(" ")}`,
-                ].join("\n"),
-              },
-            },
-            { argv: ["sshd", "-t"] },
-            { argv: ["systemctl", "enable", "--now", "ssh.service"] },
-            { argv: ["systemctl", "reload", "ssh.service"] },
-          ],
+    commands: PLAN_AGENT_OPS["ssh.configure"].preview,
   },
   "updates.configure": {
     name: "updates.configure",
@@ -187,21 +63,14 @@ export const OPS: { [N in OpName]: OpDef<N> } = {
     describe: (i) =>
       `Security updates ${i.security === "automatic" ? "installed automatically" : "announced on the dashboard"}` +
       `${i.reboot === "window" ? `, reboots at ${i.rebootTime} when needed` : ", no automatic reboots"}; app updates ${i.apps}.`,
-    commands: (i) => [
-      {
-        argv: [],
-        writes: {
-          path: "/etc/apt/apt.conf.d/52freehold-unattended-upgrades",
-          mode: "0644",
-          content: [
-            `APT::Periodic::Unattended-Upgrade "${i.security === "automatic" ? 1 : 0}";`,
-            `Unattended-Upgrade::Automatic-Reboot "${i.reboot === "window" ? "true" : "false"}";`,
-            `Unattended-Upgrade::Automatic-Reboot-Time "${i.rebootTime}";`,
-          ].join("\n"),
-        },
-      },
-      { argv: ["systemctl", "enable", "--now", "unattended-upgrades.service", "apt-daily-upgrade.timer"] },
-    ],
+    commands: PLAN_AGENT_OPS["updates.configure"].preview,
+  },
+  "system.harden": {
+    name: "system.harden",
+    input: OpInputSchemas["system.harden"],
+    describe: () =>
+      "Harden the kernel: hide kernel pointers and logs from users, restrict ptrace and BPF, ignore ICMP redirects and source routes.",
+    commands: PLAN_AGENT_OPS["system.harden"].preview,
   },
   "backup.configure": {
     name: "backup.configure",
@@ -311,11 +180,13 @@ export function displayCommand(command: Command): string {
   const quoted = command.argv.map((a) =>
     /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`,
   );
-  const stdin = command.stdin
-    ? "secret" in command.stdin
+  const stdin = !command.stdin
+    ? ""
+    : "secret" in command.stdin
       ? `  < stdin: <${command.stdin.secret}>`
-      : `  < stdin: ${JSON.stringify(command.stdin.text)}`
-    : "";
+      : "lines" in command.stdin
+        ? `  < stdin: ${command.stdin.lines.map((s) => `<${s}>`).join(" \\n ")}`
+        : `  < stdin: ${JSON.stringify(command.stdin.text)}`;
   const fd3 = command.fd3 ? `  3< <${command.fd3.secret}>` : "";
   return `${quoted.join(" ")}${stdin}${fd3}`;
 }

@@ -36,6 +36,7 @@ describe("building the plan", () => {
       "volume.encrypt",
       "firewall.apply",
       "ssh.configure",
+      "system.harden",
       "updates.configure",
       "node.install",
       "model.pull",

@@ -144,7 +144,7 @@ describe("the plan engine", () => {
     expect(status).toBe("failed");
     const steps = await t.prisma.planStep.findMany({ orderBy: { position: "asc" } });
     expect(steps[1]?.log).toContain(
-      "would run: cryptsetup luksFormat --type luks2 --batch-mode --key-file - -- /dev/disk/by-partlabel/freehold-data  < stdin: <disk.passphrase>",
+      "would run: cryptsetup luksFormat --type luks2 --batch-mode --cipher aes-xts-plain64 --key-size 512 --pbkdf argon2id --pbkdf-memory 262144 --pbkdf-parallel 2 --iter-time 2000 --label freehold-data --subsystem freehold --key-file - -- /dev/sdb1  < stdin: <disk.passphrase>",
     );
     expect(steps[1]?.log).toContain("would run: wipefs --all -- /dev/sdb");
     expect(steps[1]?.log).not.toContain("owner passphrase");
