@@ -11,7 +11,7 @@ import type { SecretName } from "../_schemas/ops";
 export interface ExecOptions {
   /** Written to the tool's stdin (secrets go here, never into argv). */
   stdin?: string;
-  /** A second secret on an inherited pipe, file descriptor 3 (cryptsetup --new-keyfile /dev/fd/3). */
+  /** A second secret on an inherited pipe, file descriptor 3 (for tools that read fd 3 directly). */
   fd3?: string;
   /** Exit codes that are answers, not failures (e.g. 1 from `cryptsetup isLuks`). Default [0]. */
   okCodes?: number[];

@@ -143,3 +143,8 @@ export class RealHost implements Host {
     this.onProgress(message);
   }
 }
+
+/** The agent's host factory: one RealHost per request, reporting progress to that request. */
+export function createRealHost(progress: (message: string) => void): Host {
+  return new RealHost(progress);
+}

@@ -1,5 +1,6 @@
 /** Unpack the cached bootstrap tarball into a fresh rootfs directory. */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import path from "node:path";
 import type { BuildContext } from "../context";
 import { die } from "../log";
 import { bootstrapTarball } from "./10-bootstrap";
@@ -12,6 +13,14 @@ export function assertNothingMounted(dir: string): void {
     .filter((m) => m === dir || m.startsWith(`${dir}/`));
   if (mounts.length)
     die(`still mounted below ${dir}: ${mounts.join(", ")}`, `umount them first (umount -R ${dir})`);
+}
+
+function lstatOrNull(p: string) {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
 }
 
 export async function unpackRootfs(ctx: BuildContext): Promise<void> {
@@ -38,5 +47,15 @@ export async function unpackRootfs(ctx: BuildContext): Promise<void> {
   const version = kernels.sort().at(-1)?.slice("vmlinuz-".length);
   ctx.state.kernelVersion = version;
   if (!existsSync(`${ctx.rootfs}/boot/initrd.img-${version}`)) die(`no initrd for kernel ${version}`);
+  // The bootstrap ran the kernel's hooks with INITRD=No (one initramfs, built last), so
+  // linux-update-symlinks left out /initrd.img; the boot menu uses it, as the kernel's own
+  // hooks keep it current on later upgrades.
+  for (const [link, file] of [
+    ["vmlinuz", `vmlinuz-${version}`],
+    ["initrd.img", `initrd.img-${version}`],
+  ] as const) {
+    const at = path.join(ctx.rootfs, link);
+    if (!lstatOrNull(at)) symlinkSync(`boot/${file}`, at);
+  }
   ctx.info(`kernel ${version}`);
 }
