@@ -64,6 +64,26 @@ export function selftestCredentials(): string[] {
   ];
 }
 
+export const JOURNAL_PORT = "org.freehold.journal";
+
+const JOURNAL_UNIT = `[Unit]
+Description=Freehold test harness: the web app's and the agent's journal on a virtio port
+After=systemd-journald.service
+[Service]
+ExecStart=/bin/sh -c 'exec journalctl --follow --no-pager -o short-monotonic -u freehold-web.service -u freehold-agent.service -u freehold-agent.socket > /dev/virtio-ports/${JOURNAL_PORT}'
+`;
+
+/** SMBIOS credentials that stream the web app's and agent's journal to JOURNAL_PORT (for failures). */
+export function journalTapCredentials(): string[] {
+  return [
+    binaryCredential("systemd.extra-unit.freehold-journal-tap.service", JOURNAL_UNIT),
+    binaryCredential(
+      "systemd.unit-dropin.multi-user.target~freehold-journal-tap",
+      "[Unit]\nWants=freehold-journal-tap.service\n",
+    ),
+  ];
+}
+
 /** A drop-in credential that keeps a unit from starting (used to time a boot without the wizard). */
 export function maskUnitCredential(unit: string): string {
   return binaryCredential(

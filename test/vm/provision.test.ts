@@ -5,12 +5,13 @@
  * nftables, sshd, apt); then a reboot leaves the data locked until it is unlocked from the web UI.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootVm, type Vm } from "../../image/vm/qemu";
+import { JOURNAL_PORT, journalTapCredentials } from "../../image/vm/selftest";
 import { waitForConsoleInfo, waitForWizard } from "./guest";
 import { imageFor } from "./images";
 import { type PlanProgress, WizardClient, waitForPlan } from "./wizard-client";
@@ -43,6 +44,8 @@ async function boot(resume: boolean): Promise<Guest> {
     workDir,
     resume,
     disks: [{ size: "1G" }],
+    smbiosCredentials: journalTapCredentials(),
+    virtioPorts: [JOURNAL_PORT],
     // HTTPS, SSH, and a port the plan does not open (a listener is started there on purpose).
     forwards: [
       { host: 0, guest: 443 },
@@ -109,6 +112,24 @@ function portAnswers(port: number, timeoutMs = 8000): Promise<boolean> {
     socket.on("close", () => done(false));
     socket.on("connect", () => socket.write("GET / HTTP/1.0\r\n\r\n"));
   });
+}
+
+/** The tail of the guest's web app and agent journal (streamed to a virtio port), for failures. */
+function journalTail(g: Guest | undefined, lines = 60): string {
+  const file = g?.vm.portLogs[JOURNAL_PORT];
+  if (!file || !existsSync(file)) return "(no journal)";
+  return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+}
+
+/** Runs a test body; a failure carries the guest's journal tail, so the cause is in the report. */
+async function withJournal<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const e = error as Error;
+    e.message = `${e.message}\n--- guest journal (freehold-web, freehold-agent) ---\n${journalTail(guest)}`;
+    throw e;
+  }
 }
 
 function stepSummary(p: PlanProgress | undefined): string {

@@ -67,7 +67,10 @@ async function ensureLuks(host: Host, part: string, input: Input, keys: Keys, c:
     const ids = await blkid(host, part);
     const ours = ids.LABEL === LUKS_LABEL && ids.SUBSYSTEM === LUKS_SUBSYSTEM;
     if (ours && (await keyOpens(host, part, keys.passphrase))) return;
-    if (!input.erase) {
+    // A power cut during luksFormat can leave our header without a working key slot: the marker
+    // written just before it says this partition is ours to format again.
+    const interrupted = ours && (await host.readFile(FORMATTING))?.trim() === part;
+    if (!input.erase && !interrupted) {
       throw ours
         ? new OpError(
             "the passphrase does not open the Freehold volume already on this disk",
@@ -85,9 +88,13 @@ async function ensureLuks(host: Host, part: string, input: Input, keys: Keys, c:
       changes.push("wiped");
     }
   }
+  await host.writeFile(FORMATTING, `${part}\n`, 0o600);
   await formatLuks(host, part, keys.passphrase, c);
   changes.push("luksFormat");
 }
+
+/** Written before luksFormat and removed once both key slots exist (see ensureLuks). */
+export const FORMATTING = "/var/lib/freehold/luks-formatting";
 
 interface Keys {
   passphrase: string;
@@ -104,6 +111,7 @@ async function ensureEncrypted(
 ) {
   await ensureLuks(host, part, input, keys, c, changes);
   if (await ensureRecoveryKey(host, part, keys.passphrase, keys.recoveryKey)) changes.push("recovery key");
+  if (await host.exists(FORMATTING)) await host.removeFile(FORMATTING);
   // A new header (or new slot) needs a new backup; an existing backup of an unchanged header stays.
   if (changes.length > 0 || !(await host.exists(HEADER_BACKUP))) {
     await backupHeader(host, part);

@@ -30,9 +30,11 @@ describe("volume.encrypt (encrypted, the system disk's data partition)", () => {
     expect(host.lines()).toEqual([
       `cryptsetup isLuks -- ${PART}`,
       `blkid -o export -- ${PART}`,
+      "write /var/lib/freehold/luks-formatting",
       `cryptsetup luksFormat --type luks2 --batch-mode --cipher aes-xts-plain64 --key-size 512 ${KDF} --label freehold-data --subsystem freehold --key-file - -- ${PART}`,
       `cryptsetup open --test-passphrase --key-file - -- ${PART}`,
       `cryptsetup luksAddKey ${KDF} -- ${PART}`,
+      "remove /var/lib/freehold/luks-formatting",
       `remove ${HEADER_BACKUP}`,
       `cryptsetup luksHeaderBackup --header-backup-file ${HEADER_BACKUP} -- ${PART}`,
       `cryptsetup open --type luks2 --key-file - -- ${PART} freehold-data`,
@@ -107,6 +109,19 @@ describe("volume.encrypt (encrypted, the system disk's data partition)", () => {
     host.reset();
     await expect(volumeEncrypt.run(encrypted, SECRETS, host)).rejects.toThrow(/does not open/);
     expect(host.lines().some((l) => /luksFormat|wipefs/.test(l))).toBe(false);
+  });
+
+  it("formats again after a power cut left our header without a working key slot", async () => {
+    const { host } = systemMachine();
+    // The first run's header exists but its passphrase is not this plan's (as if the cut came
+    // between the header and the key slot), and the formatting marker is still there.
+    await volumeEncrypt.run(encrypted, { ...SECRETS, "disk.passphrase": "a half-written slot" }, host);
+    host.file("/var/lib/freehold/luks-formatting", `${PART}\n`);
+    host.reset();
+    expect(await volumeEncrypt.run(encrypted, SECRETS, host)).toMatchObject({ verified: true });
+    expect(host.lines()).toContain(`wipefs --all -- ${PART}`);
+    expect(host.lines().some((l) => l.includes("luksFormat"))).toBe(true);
+    expect(host.files.has("/var/lib/freehold/luks-formatting")).toBe(false);
   });
 
   it("reports verified: false when a key slot was made with more Argon2 memory than a Pi has", async () => {
