@@ -70,6 +70,8 @@ export interface Vm {
   serialText(): string;
   tail(lines?: number): string;
   stop(): Promise<void>;
+  /** Pulls the plug: SIGKILL, no flush of anything the guest had not written yet. */
+  powerCut(): Promise<void>;
 }
 
 const FIRMWARE = {
@@ -300,6 +302,11 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
         child.kill("SIGKILL");
         await exited;
       }
+    },
+    async powerCut() {
+      if (exitCode !== undefined) return;
+      child.kill("SIGKILL");
+      await exited;
     },
   };
   return vm;

@@ -57,7 +57,12 @@ export interface HttpsAnswer {
  * One HTTPS GET to the guest's forwarded port. The certificate is self-signed, so instead of the
  * CA check we return its fingerprint for the caller to compare with what the console printed.
  */
-export function httpsGet(port: number, pathname: string, timeoutMs = 10_000): Promise<HttpsAnswer> {
+export function httpsGet(
+  port: number,
+  pathname: string,
+  timeoutMs = 10_000,
+  host = "freehold.local",
+): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
     const req = https.get(
       {
@@ -66,7 +71,7 @@ export function httpsGet(port: number, pathname: string, timeoutMs = 10_000): Pr
         path: pathname,
         rejectUnauthorized: false,
         timeout: timeoutMs,
-        headers: { host: "freehold.local" },
+        headers: { host },
       },
       (res) => {
         const cert = (res.socket as import("node:tls").TLSSocket).getPeerCertificate();
@@ -91,14 +96,20 @@ export function httpsGet(port: number, pathname: string, timeoutMs = 10_000): Pr
 }
 
 /** Polls until the wizard answers 200 (following one redirect), or throws with the console's tail. */
-export async function waitForWizard(vm: Vm, port: number, timeoutMs: number): Promise<HttpsAnswer> {
+/** `host`: the name the box answers to (freehold.local until the owner renames it). */
+export async function waitForWizard(
+  vm: Vm,
+  port: number,
+  timeoutMs: number,
+  host = "freehold.local",
+): Promise<HttpsAnswer> {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer yet";
   for (;;) {
     try {
-      let answer = await httpsGet(port, "/", 5000);
+      let answer = await httpsGet(port, "/", 5000, host);
       if (answer.status >= 300 && answer.status < 400 && answer.location) {
-        answer = await httpsGet(port, new URL(answer.location, "https://freehold.local").pathname, 5000);
+        answer = await httpsGet(port, new URL(answer.location, `https://${host}`).pathname, 5000, host);
       }
       if (answer.status === 200) return answer;
       last = `HTTP ${answer.status}`;

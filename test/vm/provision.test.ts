@@ -31,17 +31,21 @@ interface Guest {
 }
 
 const workDir = mkdtempSync(path.join(tmpdir(), "freehold-vm-provision-"));
-const key = path.join(workDir, "owner_ed25519");
+// The owner's SSH key outlives each VM's work directory: both VMs below use it.
+const keyDir = mkdtempSync(path.join(tmpdir(), "freehold-vm-owner-key-"));
+const key = path.join(keyDir, "owner_ed25519");
+afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
 let image = "";
 let guest: Guest | undefined;
 let plan: PlanProgress | undefined;
 
-async function boot(resume: boolean): Promise<Guest> {
+/** Boots (or boots again); `host` is the name the box answers to: homebox.local once renamed. */
+async function boot(resume: boolean, dir = workDir, host = "freehold.local"): Promise<Guest> {
   const vm = await bootVm({
     target: "amd64",
     firmware: "uefi",
     image,
-    workDir,
+    workDir: dir,
     resume,
     disks: [{ size: "1G" }],
     smbiosCredentials: journalTapCredentials(),
@@ -54,9 +58,9 @@ async function boot(resume: boolean): Promise<Guest> {
     ],
   });
   const [https, ssh, probe] = vm.ports.map((p) => p.host) as [number, number, number];
-  await waitForWizard(vm, https, BOOT_MS);
+  await waitForWizard(vm, https, BOOT_MS, host);
   const shown = await waitForConsoleInfo(vm, 120_000);
-  return { vm, https, ssh, probe, client: new WizardClient(https, shown.certSha256) };
+  return { vm, https, ssh, probe, client: new WizardClient(https, shown.certSha256, host) };
 }
 
 function get(): Guest {
@@ -65,7 +69,7 @@ function get(): Guest {
 }
 
 /** Runs a command on the guest as the owner over SSH with the owner's key (BatchMode: no password). */
-function ssh(g: Guest, command: string, input?: string): { code: number; out: string } {
+function ssh(g: Guest, command: string, input?: string): { code: number; out: string; err: string } {
   const r = spawnSync(
     "ssh",
     [
@@ -82,19 +86,21 @@ function ssh(g: Guest, command: string, input?: string): { code: number; out: st
       "-o",
       "ConnectTimeout=20",
       "-o",
+      "LogLevel=ERROR",
+      "-o",
       "IdentitiesOnly=yes",
       `${OWNER}@127.0.0.1`,
       command,
     ],
     { input, encoding: "utf8", timeout: 120_000 },
   );
-  return { code: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+  return { code: r.status ?? -1, out: r.stdout ?? "", err: r.stderr ?? "" };
 }
 
 /** As root through sudo, which asks for the owner's password (on stdin). */
 function sudo(g: Guest, command: string): string {
   const r = ssh(g, `sudo -S -p '' ${command}`, `${PASSWORD}\n`);
-  if (r.code !== 0) throw new Error(`sudo ${command} failed (${r.code}): ${r.out}`);
+  if (r.code !== 0) throw new Error(`sudo ${command} failed (${r.code}): ${r.out}${r.err}`);
   return r.out;
 }
 
@@ -141,11 +147,53 @@ function stepSummary(p: PlanProgress | undefined): string {
     .join("\n");
 }
 
+/** Claim with the owner's key, the wizard's choices (encrypted /dev/vdb, SSH on the LAN), apply. */
+async function startPlan(g: Guest): Promise<void> {
+  const shown = await waitForConsoleInfo(g.vm, 60_000);
+  await g.client.expect("POST", "/api/setup/claim", {
+    code: shown.setupCode,
+    username: OWNER,
+    password: PASSWORD,
+    passwordConfirm: PASSWORD,
+    sshPublicKey: readFileSync(`${key}.pub`, "utf8").trim(),
+  });
+  const sections: [string, unknown][] = [
+    ["nodes", { nodes: [], priceKwh: 0.3 }],
+    ["models", { models: [] }],
+    [
+      "storage",
+      {
+        disk: "/dev/vdb",
+        encrypt: true,
+        confirmErase: "",
+        passphrase: DISK_PASSPHRASE,
+        passphraseConfirm: DISK_PASSPHRASE,
+      },
+    ],
+    ["network", { hostname: "homebox", ssh: "lan", exposure: {} }],
+    [
+      "backups",
+      {
+        target: { kind: "none" },
+        schedule: { frequency: "daily", time: "03:00" },
+        retention: { daily: 7, weekly: 4, monthly: 6 },
+        checkMonthly: false,
+      },
+    ],
+    ["updates", { security: "automatic", reboot: "never", rebootTime: "04:00", apps: "manual" }],
+  ];
+  for (const [section, value] of sections)
+    await g.client.expect("PUT", "/api/setup/draft", { section, value });
+  await g.client.expect("POST", "/api/setup/plan", {});
+  await g.client.expect("POST", "/api/setup/kit", { confirm: true });
+}
+
 describe("provisioning on the appliance (amd64, UEFI, extra data disk)", () => {
   beforeAll(
     async () => {
       image = await imageFor("amd64");
-      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "owner@test", "-f", key]);
+      if (!existsSync(key))
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "owner@test", "-f", key]);
       guest = await boot(false);
     },
     BOOT_MS + 10 * 60_000,
@@ -158,49 +206,14 @@ describe("provisioning on the appliance (amd64, UEFI, extra data disk)", () => {
 
   it(
     "claims the box and applies a plan that the agent carries out and verifies",
-    async () => {
-      const g = get();
-      const shown = await waitForConsoleInfo(g.vm, 60_000);
-      await g.client.expect("POST", "/api/setup/claim", {
-        code: shown.setupCode,
-        username: OWNER,
-        password: PASSWORD,
-        passwordConfirm: PASSWORD,
-        sshPublicKey: readFileSync(`${key}.pub`, "utf8").trim(),
-      });
-      const sections: [string, unknown][] = [
-        ["nodes", { nodes: [], priceKwh: 0.3 }],
-        ["models", { models: [] }],
-        [
-          "storage",
-          {
-            disk: "/dev/vdb",
-            encrypt: true,
-            confirmErase: "",
-            passphrase: DISK_PASSPHRASE,
-            passphraseConfirm: DISK_PASSPHRASE,
-          },
-        ],
-        ["network", { hostname: "homebox", ssh: "lan", exposure: {} }],
-        [
-          "backups",
-          {
-            target: { kind: "none" },
-            schedule: { frequency: "daily", time: "03:00" },
-            retention: { daily: 7, weekly: 4, monthly: 6 },
-            checkMonthly: false,
-          },
-        ],
-        ["updates", { security: "automatic", reboot: "never", rebootTime: "04:00", apps: "manual" }],
-      ];
-      for (const [section, value] of sections)
-        await g.client.expect("PUT", "/api/setup/draft", { section, value });
-      await g.client.expect("POST", "/api/setup/plan", {});
-      await g.client.expect("POST", "/api/setup/kit", { confirm: true });
-      plan = await waitForPlan(g.client, (p) => p.status === "done" || p.status === "failed", PLAN_MS);
-      expect(plan.status, stepSummary(plan)).toBe("done");
-      expect(plan.steps.every((s) => s.state === "done")).toBe(true);
-    },
+    () =>
+      withJournal(async () => {
+        const g = get();
+        await startPlan(g);
+        plan = await waitForPlan(g.client, (p) => p.status === "done" || p.status === "failed", PLAN_MS);
+        expect(plan.status, stepSummary(plan)).toBe("done");
+        expect(plan.steps.every((s) => s.state === "done")).toBe(true);
+      }),
     PLAN_MS + 120_000,
   );
 
@@ -231,9 +244,10 @@ describe("provisioning on the appliance (amd64, UEFI, extra data disk)", () => {
       g,
       "for i in 1 2 3 4 5 6 7 8 9 10; do python3 -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/', timeout=5)\" && exit 0; sleep 1; done; exit 1",
     );
-    expect(inside.code, inside.out).toBe(0);
+    expect(inside.code, inside.out + inside.err).toBe(0);
     expect(await portAnswers(g.probe)).toBe(false);
-    expect(await portAnswers(g.https)).toBe(true);
+    // The check itself works: sshd, allowed from the LAN, greets at once on its forwarded port.
+    expect(await portAnswers(g.ssh)).toBe(true);
   });
 
   it("hardened sshd: keys only, no root, modern algorithms; a password login is refused", () => {
@@ -275,26 +289,89 @@ describe("provisioning on the appliance (amd64, UEFI, extra data disk)", () => {
 
   it(
     "after a reboot the data is locked until the owner unlocks it from the web UI",
-    async () => {
-      const before = get();
-      sudo(before, "sh -c 'echo freehold-survives > /srv/freehold/marker && sync'");
-      ssh(before, "sudo -S -p '' systemctl reboot", `${PASSWORD}\n`);
-      await before.vm.waitForExit(120_000);
-      await before.vm.stop();
-      guest = await boot(true);
-      const g = get();
-      await g.client.expect("POST", "/api/auth/login", { username: OWNER, password: PASSWORD, totp: "" });
-      const locked = await g.client.expect("GET", "/api/dashboard/volume", undefined);
-      expect(locked.body.state).toBe("locked");
-      const wrong = await g.client.request("POST", "/api/dashboard/volume", {
-        passphrase: "not the passphrase!",
-      });
-      expect(wrong.status).toBe(422);
-      await g.client.expect("POST", "/api/dashboard/volume", { passphrase: DISK_PASSPHRASE });
-      const unlocked = await g.client.expect("GET", "/api/dashboard/volume", undefined);
-      expect(unlocked.body.state).toBe("unlocked");
-      expect(sudo(g, "cat /srv/freehold/marker").trim()).toBe("freehold-survives");
-    },
+    () =>
+      withJournal(async () => {
+        const before = get();
+        sudo(before, "sh -c 'echo freehold-survives > /srv/freehold/marker && sync'");
+        ssh(before, "sudo -S -p '' systemctl reboot", `${PASSWORD}\n`);
+        await before.vm.waitForExit(120_000);
+        await before.vm.stop();
+        guest = await boot(true, workDir, "homebox.local");
+        const g = get();
+        await g.client.expect("POST", "/api/auth/login", { username: OWNER, password: PASSWORD, totp: "" });
+        const locked = await g.client.expect("GET", "/api/dashboard/volume", undefined);
+        expect(locked.body.state).toBe("locked");
+        const wrong = await g.client.request("POST", "/api/dashboard/volume", {
+          passphrase: "not the passphrase!",
+        });
+        expect(wrong.status).toBe(422);
+        await g.client.expect("POST", "/api/dashboard/volume", { passphrase: DISK_PASSPHRASE });
+        const unlocked = await g.client.expect("GET", "/api/dashboard/volume", undefined);
+        expect(unlocked.body.state).toBe("unlocked");
+        expect(sudo(g, "cat /srv/freehold/marker").trim()).toBe("freehold-survives");
+      }),
     BOOT_MS + 5 * 60_000,
+  );
+});
+
+describe("a power cut in the middle of provisioning", () => {
+  const cutDir = mkdtempSync(path.join(tmpdir(), "freehold-vm-powercut-"));
+  let cut: Guest | undefined;
+
+  beforeAll(
+    async () => {
+      image = await imageFor("amd64");
+      cut = await boot(false, cutDir);
+    },
+    BOOT_MS + 10 * 60_000,
+  );
+
+  afterAll(async () => {
+    await cut?.vm.stop();
+    rmSync(cutDir, { recursive: true, force: true });
+  });
+
+  it(
+    "resumes where it stopped once the power is back, and reports nothing done that was not",
+    () =>
+      withJournal(async () => {
+        if (!cut) throw new Error("the VM did not boot");
+        guest = cut;
+        await startPlan(cut);
+        // Pull the plug while the data volume is being made (the longest step).
+        const during = await waitForPlan(
+          cut.client,
+          (p) =>
+            p.steps.some((s) => s.op === "volume.encrypt" && s.state === "running") ||
+            p.status !== "applying",
+          PLAN_MS,
+        );
+        expect(during.status, stepSummary(during)).toBe("applying");
+        await new Promise((r) => setTimeout(r, 3000));
+        await cut.vm.powerCut();
+        const doneBefore = during.steps.filter((s) => s.state === "done").map((s) => s.position);
+
+        cut = await boot(true, cutDir, "homebox.local");
+        guest = cut;
+        await cut.client.expect("POST", "/api/auth/login", { username: OWNER, password: PASSWORD, totp: "" });
+        const after = await waitForPlan(
+          cut.client,
+          (p) => p.status === "done" || p.status === "failed",
+          PLAN_MS,
+        );
+        expect(after.status, stepSummary(after)).toBe("done");
+        // Running when the power went: never reported done then, run again after.
+        const encrypt = after.steps.find((s) => s.op === "volume.encrypt");
+        expect(encrypt?.attempts).toBeGreaterThanOrEqual(2);
+        for (const position of doneBefore)
+          expect(after.steps[position]?.attempts, `step ${position}`).toBe(1);
+        // What the plan reports is what the box has.
+        const dump = JSON.parse(sudo(cut, "cryptsetup luksDump --dump-json-metadata -- /dev/vdb1")) as {
+          keyslots: Record<string, unknown>;
+        };
+        expect(Object.keys(dump.keyslots)).toHaveLength(2);
+        expect(sudo(cut, "findmnt -n -o FSTYPE -- /srv/freehold").trim()).toBe("ext4");
+      }),
+    BOOT_MS * 2 + PLAN_MS * 2,
   );
 });
