@@ -70,6 +70,7 @@ export function httpsGet(
         port,
         path: pathname,
         rejectUnauthorized: false,
+        agent: false,
         timeout: timeoutMs,
         headers: { host },
       },

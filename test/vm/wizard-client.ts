@@ -31,6 +31,8 @@ export class WizardClient {
           path: pathname,
           method,
           rejectUnauthorized: false,
+          // A fresh connection each time: reusing a kept-alive one races the server closing it.
+          agent: false,
           timeout: timeoutMs,
           headers: {
             host: this.host,

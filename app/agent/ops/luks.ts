@@ -132,7 +132,9 @@ export async function blkid(host: Host, dev: string): Promise<Record<string, str
 }
 
 export async function keyOpens(host: Host, dev: string, key: string): Promise<boolean> {
-  const r = await host.run(testKeyArgv(dev), { stdin: key, okCodes: [0, WRONG_KEY] });
+  // Exit 1 with "No usable keyslot is available": a header whose key slot never got written
+  // (a power cut inside luksFormat). It opens nothing, like a wrong key.
+  const r = await host.run(testKeyArgv(dev), { stdin: key, okCodes: [0, 1, WRONG_KEY] });
   return r.code === 0;
 }
 
