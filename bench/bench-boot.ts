@@ -8,7 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { bootVm } from "../image/vm/qemu";
-import { maskUnitCredential, type SelftestReport, selftestCredentials } from "../image/vm/selftest";
+import {
+  maskUnitCredential,
+  SELFTEST_PORT,
+  type SelftestReport,
+  selftestCredentials,
+} from "../image/vm/selftest";
 import { waitForSelftest, waitForWizard } from "../test/vm/guest";
 import { imageFor } from "../test/vm/images";
 
@@ -47,6 +52,7 @@ async function timedBoot(
     smbiosCredentials: masked
       ? [maskUnitCredential("freehold-web.service"), maskUnitCredential("freehold-agent.socket")]
       : selftestCredentials(),
+    virtioPorts: masked ? [] : [SELFTEST_PORT],
   });
   try {
     if (masked) {
