@@ -16,6 +16,7 @@ import {
   mergeGpus,
   mhzFromCpufreq,
   NVIDIA_SMI_ARGS,
+  plausibleMhz,
 } from "./parse";
 
 const run = promisify(execFile);
@@ -134,7 +135,9 @@ export async function detectHardware(): Promise<HardwareProfile> {
       model: model || null,
       cores: cpu.physicalCores || cpu.cores,
       threads: cpu.cores,
-      mhz: (maxFreq ? mhzFromCpufreq(maxFreq) : null) ?? (siMhz ? Math.round(siMhz * 1000) : null),
+      mhz: plausibleMhz(
+        (maxFreq ? mhzFromCpufreq(maxFreq) : null) ?? (siMhz ? Math.round(siMhz * 1000) : null),
+      ),
       flags: cpuinfo ? cpuFlagsFromCpuinfo(cpuinfo) : [],
     },
     memory: { totalBytes: mem.total, bandwidthBytesPerSecond: null },

@@ -72,6 +72,14 @@ export function cpuFlagsFromCpuinfo(cpuinfo: string): string[] {
   return INTERESTING_FLAGS.filter((f) => present.has(f));
 }
 
+/**
+ * A clock rate we believe: virtual machines (QEMU TCG on a busy host) calibrate their clock
+ * against a timer and can report any number; outside 100 MHz to 10 GHz it is unknown, not a fact.
+ */
+export function plausibleMhz(mhz: number | null): number | null {
+  return mhz !== null && Number.isFinite(mhz) && mhz >= 100 && mhz <= 10_000 ? Math.round(mhz) : null;
+}
+
 /** /sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq is in kHz. */
 export function mhzFromCpufreq(text: string): number | null {
   const khz = Number(text.trim());

@@ -8,6 +8,7 @@ import {
   gpusFromNvidiaSmi,
   mergeGpus,
   mhzFromCpufreq,
+  plausibleMhz,
 } from "../../../app/lib/hardware/parse";
 
 // Captured text: /proc/device-tree/* end with NUL; /proc/cpuinfo excerpts as the kernel prints them.
@@ -92,6 +93,17 @@ describe("cpuFlagsFromCpuinfo", () => {
     expect(cpuFlagsFromCpuinfo(PI5_CPUINFO)).toEqual(["aes", "asimd", "asimddp"]);
     expect(cpuFlagsFromCpuinfo(N100_CPUINFO)).toEqual(["aes", "avx", "avx2"]);
     expect(cpuFlagsFromCpuinfo("")).toEqual([]);
+  });
+});
+
+describe("plausibleMhz", () => {
+  it("keeps real clock rates and turns a VM's miscalibrated one into unknown", () => {
+    expect(plausibleMhz(2400)).toBe(2400);
+    expect(plausibleMhz(1799.6)).toBe(1800);
+    // QEMU TCG on a loaded host calibrates its TSC against a timer and can report anything.
+    expect(plausibleMhz(15_840)).toBeNull();
+    expect(plausibleMhz(12)).toBeNull();
+    expect(plausibleMhz(null)).toBeNull();
   });
 });
 
