@@ -134,9 +134,7 @@ export function qemuArgv(
 ): string[] {
   const argv: string[] = [];
   if (opts.target === "amd64") {
-    // Not "max": QEMU 7.2's TCG emulation of AVX/AVX2 (new in 7.2) crashed Node in the guest
-    // now and then (SIGSEGV in freehold-web). Westmere has x86-64-v2 and AES-NI, no AVX.
-    argv.push("qemu-system-x86_64", "-machine", "q35", "-cpu", "Westmere");
+    argv.push("qemu-system-x86_64", "-machine", "q35", "-cpu", "max");
   } else {
     // pauth-impdef keeps pointer authentication cheap under TCG.
     argv.push("qemu-system-aarch64", "-machine", "virt", "-cpu", "max,pauth-impdef=on");

