@@ -55,6 +55,9 @@ export async function bootstrap(ctx: BuildContext): Promise<void> {
     ...DPKG_FILTERS.map((f) => `--dpkgopt=${f}`),
     `--include=${target.packages.join(",")}`,
     '--customize-hook=chroot "$1" update-initramfs -c -k all',
+    // INITRD=No also kept linux-update-symlinks from making /initrd.img (the boot menu boots the
+    // /vmlinuz and /initrd.img links); now that the initramfs exists, make both for the newest kernel.
+    `--customize-hook=chroot "$1" sh -c 'v=$(ls /boot | sed -n "s/^vmlinuz-//p" | sort -V | tail -n 1) && linux-update-symlinks install "$v" "/boot/vmlinuz-$v"'`,
     "--",
     target.suite,
     tmp,

@@ -1,5 +1,5 @@
 /** Unpack the cached bootstrap tarball into a fresh rootfs directory. */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { BuildContext } from "../context";
 import { die } from "../log";
@@ -13,14 +13,6 @@ export function assertNothingMounted(dir: string): void {
     .filter((m) => m === dir || m.startsWith(`${dir}/`));
   if (mounts.length)
     die(`still mounted below ${dir}: ${mounts.join(", ")}`, `umount them first (umount -R ${dir})`);
-}
-
-function lstatOrNull(p: string) {
-  try {
-    return lstatSync(p);
-  } catch {
-    return null;
-  }
 }
 
 export async function unpackRootfs(ctx: BuildContext): Promise<void> {
@@ -47,15 +39,10 @@ export async function unpackRootfs(ctx: BuildContext): Promise<void> {
   const version = kernels.sort().at(-1)?.slice("vmlinuz-".length);
   ctx.state.kernelVersion = version;
   if (!existsSync(`${ctx.rootfs}/boot/initrd.img-${version}`)) die(`no initrd for kernel ${version}`);
-  // The bootstrap ran the kernel's hooks with INITRD=No (one initramfs, built last), so
-  // linux-update-symlinks left out /initrd.img; the boot menu uses it, as the kernel's own
-  // hooks keep it current on later upgrades.
-  for (const [link, file] of [
-    ["vmlinuz", `vmlinuz-${version}`],
-    ["initrd.img", `initrd.img-${version}`],
-  ] as const) {
-    const at = path.join(ctx.rootfs, link);
-    if (!lstatOrNull(at)) symlinkSync(`boot/${file}`, at);
+  // The boot menu boots the /vmlinuz and /initrd.img links (the bootstrap's last hook made them).
+  for (const link of ["vmlinuz", "initrd.img"]) {
+    if (!existsSync(path.join(ctx.rootfs, link)))
+      die(`the bootstrap has no /${link} link`, "rebuild the bootstrap (delete its cached tarball)");
   }
   ctx.info(`kernel ${version}`);
 }

@@ -10,6 +10,7 @@ import net from "node:net";
 import path from "node:path";
 import { z } from "zod";
 import { run } from "../exec";
+import { pollUntil } from "./poll";
 
 export const FirmwareSchema = z.enum(["uefi", "bios"]);
 
@@ -269,22 +270,26 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
     serialText,
     tail: (lines) => tailOf(serialText(), lines),
     async waitForSerial(pattern, timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = serialText().match(pattern);
-        if (match) return match;
-        if (exitCode !== undefined) {
-          throw new Error(
-            `QEMU exited (code ${exitCode}) before the console showed ${pattern}.\n${explainFailure()}`,
-          );
-        }
-        if (Date.now() > deadline) {
-          throw new Error(
-            `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${pattern}.\n${explainFailure()}`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      return pollUntil(
+        () => {
+          const match = serialText().match(pattern);
+          if (match) return match;
+          if (exitCode !== undefined) {
+            throw new Error(
+              `QEMU exited (code ${exitCode}) before the console showed ${pattern}.\n${explainFailure()}`,
+            );
+          }
+          return undefined;
+        },
+        {
+          timeoutMs,
+          intervalMs: 250,
+          timedOut: () =>
+            new Error(
+              `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${pattern}.\n${explainFailure()}`,
+            ),
+        },
+      );
     },
     async waitForExit(timeoutMs) {
       const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), timeoutMs).unref());

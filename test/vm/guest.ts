@@ -1,23 +1,19 @@
 /** Talking to a booted guest from the host: its self-test report, its console, its HTTPS port. */
 import { existsSync, readFileSync } from "node:fs";
 import https from "node:https";
+import { pollUntil } from "../../image/vm/poll";
 import type { Vm } from "../../image/vm/qemu";
 import { parseSelftest, SELFTEST_PORT, type SelftestReport } from "../../image/vm/selftest";
 
 export async function waitForSelftest(vm: Vm, timeoutMs: number): Promise<SelftestReport> {
   const file = vm.portLogs[SELFTEST_PORT];
   if (!file) throw new Error("the VM was started without the self-test port");
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const report = parseSelftest(existsSync(file) ? readFileSync(file, "utf8") : "");
-    if (report) return report;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `No self-test report after ${timeoutMs / 1000} s.\nSerial console tail:\n${vm.tail(40)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  return pollUntil(() => parseSelftest(existsSync(file) ? readFileSync(file, "utf8") : "") ?? undefined, {
+    timeoutMs,
+    intervalMs: 1000,
+    timedOut: () =>
+      new Error(`No self-test report after ${timeoutMs / 1000} s.\nSerial console tail:\n${vm.tail(40)}`),
+  });
 }
 
 export interface ConsoleInfo {
@@ -35,15 +31,12 @@ export function consoleInfo(serial: string): ConsoleInfo | null {
 }
 
 export async function waitForConsoleInfo(vm: Vm, timeoutMs: number): Promise<ConsoleInfo> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const shown = consoleInfo(vm.serialText());
-    if (shown) return shown;
-    if (Date.now() > deadline) {
-      throw new Error(`The console does not show the URL, setup code and fingerprint.\n${vm.tail(40)}`);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  return pollUntil(() => consoleInfo(vm.serialText()) ?? undefined, {
+    timeoutMs,
+    intervalMs: 1000,
+    timedOut: () =>
+      new Error(`The console does not show the URL, setup code and fingerprint.\n${vm.tail(40)}`),
+  });
 }
 
 export interface HttpsAnswer {
@@ -104,24 +97,26 @@ export async function waitForWizard(
   timeoutMs: number,
   host = "freehold.local",
 ): Promise<HttpsAnswer> {
-  const deadline = Date.now() + timeoutMs;
   let last = "no answer yet";
-  for (;;) {
-    try {
-      let answer = await httpsGet(port, "/", 5000, host);
-      if (answer.status >= 300 && answer.status < 400 && answer.location) {
-        answer = await httpsGet(port, new URL(answer.location, `https://${host}`).pathname, 5000, host);
+  return pollUntil(
+    async () => {
+      try {
+        let answer = await httpsGet(port, "/", 5000, host);
+        if (answer.status >= 300 && answer.status < 400 && answer.location) {
+          answer = await httpsGet(port, new URL(answer.location, `https://${host}`).pathname, 5000, host);
+        }
+        if (answer.status === 200) return answer;
+        last = `HTTP ${answer.status}`;
+      } catch (error) {
+        last = (error as Error).message;
       }
-      if (answer.status === 200) return answer;
-      last = `HTTP ${answer.status}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `The wizard did not answer within ${timeoutMs / 1000} s (last: ${last}).\n${vm.tail(40)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+      return undefined;
+    },
+    {
+      timeoutMs,
+      intervalMs: 500,
+      timedOut: () =>
+        new Error(`The wizard did not answer within ${timeoutMs / 1000} s (last: ${last}).\n${vm.tail(40)}`),
+    },
+  );
 }

@@ -45,6 +45,11 @@ afterAll(() => {
   rmSync(keyDir, { recursive: true, force: true });
   rmSync(workDir, { recursive: true, force: true });
 });
+/** The owner's SSH key, made once for the whole file, so each describe block also runs alone. */
+function ensureOwnerKey(): void {
+  if (!existsSync(key))
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "owner@test", "-f", key]);
+}
 let image = "";
 let guest: Guest | undefined;
 let plan: PlanProgress | undefined;
@@ -202,8 +207,7 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
   beforeAll(
     async () => {
       image = await imageFor("amd64");
-      if (!existsSync(key))
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "owner@test", "-f", key]);
+      ensureOwnerKey();
       guest = await boot(false);
     },
     BOOT_MS + 10 * 60_000,
@@ -331,6 +335,7 @@ describe.skipIf(!PROVISION)("a power cut in the middle of provisioning", () => {
   beforeAll(
     async () => {
       image = await imageFor("amd64");
+      ensureOwnerKey();
       cut = await boot(false, cutDir);
     },
     BOOT_MS + 10 * 60_000,

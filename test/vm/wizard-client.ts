@@ -5,6 +5,7 @@
  */
 import https from "node:https";
 import type { TLSSocket } from "node:tls";
+import { pollUntil } from "../../image/vm/poll";
 
 export interface ApiAnswer {
   status: number;
@@ -104,23 +105,27 @@ export async function waitForPlan(
   until: (p: PlanProgress) => boolean,
   timeoutMs: number,
 ): Promise<PlanProgress> {
-  const deadline = Date.now() + timeoutMs;
   let last: PlanProgress | null = null;
-  for (;;) {
-    try {
-      const answer = await client.request("GET", "/api/setup/plan", undefined, 30_000);
-      if (answer.status === 200) {
-        last = answer.body as unknown as PlanProgress;
-        if (until(last)) return last;
+  return pollUntil(
+    async () => {
+      try {
+        const answer = await client.request("GET", "/api/setup/plan", undefined, 30_000);
+        if (answer.status === 200) {
+          last = answer.body as unknown as PlanProgress;
+          if (until(last)) return last;
+        }
+      } catch {
+        // the server may be restarting
       }
-    } catch {
-      // the server may be restarting
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `The plan did not get there within ${timeoutMs / 1000} s; last progress:\n${JSON.stringify(last, null, 1).slice(0, 4000)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 2000));
-  }
+      return undefined;
+    },
+    {
+      timeoutMs,
+      intervalMs: 2000,
+      timedOut: () =>
+        new Error(
+          `The plan did not get there within ${timeoutMs / 1000} s; last progress:\n${JSON.stringify(last, null, 1).slice(0, 4000)}`,
+        ),
+    },
+  );
 }
