@@ -33,7 +33,8 @@ function timelineRow(report: SelftestReport): string {
   return (
     `  guest clock: userspace ${at("userspace")}, TLS ready ${at("active_freehold-tls.service")}, ` +
     `web started ${at("exec_freehold-web.service")}, web listening ${at("web_listening")}, ` +
-    `multi-user ${at("active_multi-user.target")}`
+    `multi-user ${at("active_multi-user.target")}\n` +
+    report.criticalChain.map((unit) => `    chain: ${unit}`).join("\n")
   );
 }
 

@@ -32,7 +32,12 @@ state=$(timeout 240 systemctl is-system-running --wait 2>/dev/null)
     echo "t_active_$unit=$(systemctl show --value -p ActiveEnterTimestampMonotonic "$unit")"
   done
   echo "t_exec_freehold-web.service=$(systemctl show --value -p ExecMainStartTimestampMonotonic freehold-web.service)"
-  echo "t_web_listening=$(journalctl -b -u freehold-web.service -o json --output-fields=MESSAGE --no-pager | grep -m1 'mode on ' | grep -o '"__MONOTONIC_TIMESTAMP":"[0-9]*"' | tr -dc 0-9)"
+  # The web unit is active once Node started; it listens seconds later (it logs "... mode on URL").
+  listening() { journalctl -b -u freehold-web.service -o json --output-fields=MESSAGE --no-pager | grep -m1 'mode on ' | grep -o '"__MONOTONIC_TIMESTAMP":"[0-9]*"' | tr -dc 0-9; }
+  for _ in $(seq 120); do [ -n "$(listening)" ] && break; sleep 1; done
+  echo "t_web_listening=$(listening)"
+  # What the web app waited for (unit, when it became active, how long it took to start).
+  systemd-analyze critical-chain --no-pager freehold-web.service 2>/dev/null | grep -E '[.][a-z]+ @' | sed 's/^[^a-z0-9]*/chain=/'
   echo "FREEHOLD-SELFTEST-END"
 } > "$out" 2>&1
 `;
@@ -106,6 +111,8 @@ export const SelftestReportSchema = z.object({
   machineId: z.string(),
   /** Boot milestones in seconds since the kernel started (absent when the guest had no value). */
   timeline: z.record(z.string(), z.number()),
+  /** `systemd-analyze critical-chain freehold-web.service`, one unit per line ("x.service @9.1s +2.3s"). */
+  criticalChain: z.array(z.string()),
 });
 export type SelftestReport = z.infer<typeof SelftestReportSchema>;
 
@@ -116,6 +123,7 @@ export function parseSelftest(text: string): SelftestReport | null {
   const values = new Map<string, string>();
   const partitions: SelftestReport["partitions"] = [];
   const timeline: Record<string, number> = {};
+  const criticalChain: string[] = [];
   for (const line of match[1].split(/\r?\n/)) {
     const eq = line.indexOf("=");
     if (eq < 0) continue;
@@ -126,6 +134,8 @@ export function parseSelftest(text: string): SelftestReport | null {
       const [name = "", label = "", fstype = "", size = "0"] = value.split(" ");
       if (name !== "")
         partitions.push({ name, label: label.replace(/\\x20/g, " "), fstype, sizeBytes: Number(size) });
+    } else if (key === "chain") {
+      criticalChain.push(value);
     } else if (key.startsWith("t_")) {
       const us = Number(value);
       if (value !== "" && Number.isFinite(us) && us > 0) timeline[key.slice(2)] = us / 1e6;
@@ -144,5 +154,6 @@ export function parseSelftest(text: string): SelftestReport | null {
     sshHostKey: values.get("ssh_host_key") ?? "",
     machineId: values.get("machine_id") ?? "",
     timeline,
+    criticalChain,
   });
 }

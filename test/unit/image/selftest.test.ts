@@ -20,6 +20,8 @@ describe("boot self-test report", () => {
           "t_active_freehold-web.service=31250000",
           "t_web_listening=",
           "t_exec_freehold-web.service=0",
+          "chain=freehold-web.service @31.250s",
+          "chain=freehold-tls.service @28.1s +3.1s",
         ].join("\n"),
       ),
     );
@@ -30,6 +32,7 @@ describe("boot self-test report", () => {
     ]);
     // Empty and zero timestamps (a unit that never started) are left out, not reported as 0 s.
     expect(parsed?.timeline).toEqual({ userspace: 2.5, "active_freehold-web.service": 31.25 });
+    expect(parsed?.criticalChain).toEqual(["freehold-web.service @31.250s", "freehold-tls.service @28.1s +3.1s"]);
   });
 
   it("delivers the script and unit as base64 SMBIOS credentials", () => {
