@@ -21,6 +21,7 @@ import next from "next";
 import { migrate } from "../app/lib/db/migrate";
 import { readEnv } from "../app/lib/env";
 import { checkRequest, contentSecurityPolicy, type HostPolicy } from "../app/lib/http/guard";
+import { waitForTlsPair } from "../app/lib/http/tls-pair";
 import { ensureSetupCode } from "../app/lib/setup-code/bootstrap";
 
 /** Headers only this server sets; a client's copies are dropped. */
@@ -130,10 +131,7 @@ async function main(): Promise<void> {
 
   const server =
     env.FREEHOLD_TLS_CERT && env.FREEHOLD_TLS_KEY
-      ? https.createServer(
-          { cert: readFileSync(env.FREEHOLD_TLS_CERT), key: readFileSync(env.FREEHOLD_TLS_KEY) },
-          onRequest,
-        )
+      ? https.createServer(await waitForTlsPair(env.FREEHOLD_TLS_CERT, env.FREEHOLD_TLS_KEY), onRequest)
       : http.createServer(onRequest);
 
   // WebSocket upgrades (the terminal; Next's dev reloader) need an allowed Host and our Origin.

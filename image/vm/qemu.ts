@@ -9,8 +9,8 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, sta
 import net from "node:net";
 import path from "node:path";
 import { z } from "zod";
+import { pollUntil } from "../../app/lib/poll";
 import { run } from "../exec";
-import { pollUntil } from "./poll";
 
 export const FirmwareSchema = z.enum(["uefi", "bios"]);
 

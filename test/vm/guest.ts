@@ -1,7 +1,7 @@
 /** Talking to a booted guest from the host: its self-test report, its console, its HTTPS port. */
 import { existsSync, readFileSync } from "node:fs";
 import https from "node:https";
-import { pollUntil } from "../../image/vm/poll";
+import { pollUntil } from "../../app/lib/poll";
 import type { Vm } from "../../image/vm/qemu";
 import { parseSelftest, SELFTEST_PORT, type SelftestReport } from "../../image/vm/selftest";
 

@@ -5,7 +5,7 @@
  */
 import https from "node:https";
 import type { TLSSocket } from "node:tls";
-import { pollUntil } from "../../image/vm/poll";
+import { pollUntil } from "../../app/lib/poll";
 
 export interface ApiAnswer {
   status: number;

@@ -107,7 +107,8 @@ describe("overlay units and scripts", () => {
       "NoNewPrivileges=yes",
       "ProtectSystem=strict",
       "ReadWritePaths=/var/lib/freehold",
-      "Requires=freehold-tls.service",
+      // Started beside freehold-tls (not after it): the server waits for the key itself.
+      "Wants=freehold-agent.socket freehold-setup-code.service freehold-tls.service",
     ])
       expect(web).toContain(line);
     const sock = readFileSync(path.join(UNITS, "freehold-agent.socket"), "utf8");

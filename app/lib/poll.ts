@@ -1,7 +1,8 @@
 /**
- * The one poll-until-deadline loop of the VM harness and its tests. `check` answers a value when
- * the wait is over, `undefined` to try again, or throws to give up at once (QEMU exited);
- * after `timeoutMs` the error from `timedOut` is thrown (it should say what was last seen).
+ * The one poll-until-deadline loop: the VM harness and its tests, the web server waiting for its
+ * key. `check` answers a value when the wait is over, `undefined` to try again, or throws to give
+ * up at once (QEMU exited); after `timeoutMs` the error from `timedOut` is thrown (it should say
+ * what was last seen).
  */
 export async function pollUntil<T>(
   check: () => T | undefined | Promise<T | undefined>,

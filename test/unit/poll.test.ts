@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pollUntil } from "../../../image/vm/poll";
+import { pollUntil } from "../../app/lib/poll";
 
 describe("pollUntil", () => {
   it("returns the first value the check answers, after retrying", async () => {
