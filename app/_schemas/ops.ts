@@ -46,6 +46,12 @@ export const OpInputSchemas = {
     recoveryKey: SecretRefSchema.optional(),
     mountpoint: z.literal("/srv/freehold"),
   }),
+  /** Optional: a third key slot sealed by the TPM 2.0, so the box unlocks its data at boot. */
+  "volume.tpm2": z.strictObject({
+    passphrase: SecretRefSchema,
+    /** PCR 7: the Secure Boot state; the volume stays locked when the firmware or boot chain changes. */
+    pcrs: z.array(z.number().int().min(0).max(23)).min(1).max(8),
+  }),
   "firewall.apply": z.strictObject({
     lan: z.array(Port).max(100),
     internet: z.array(Port).max(100),

@@ -50,10 +50,16 @@ export const StorageChoiceSchema = z
     confirmErase: z.string().max(200).default(""),
     passphrase: DiskPassphraseSchema.optional(),
     passphraseConfirm: z.string().max(512).optional(),
+    /** Let the box's TPM 2.0 unlock the data at boot (offered only where a TPM exists). */
+    tpmUnlock: z.boolean().default(false),
   })
   .refine((s) => !s.encrypt || (s.passphrase !== undefined && s.passphrase === s.passphraseConfirm), {
     message: "Type the same passphrase twice.",
     path: ["passphraseConfirm"],
+  })
+  .refine((s) => s.encrypt || !s.tpmUnlock, {
+    message: "Automatic unlock needs encryption.",
+    path: ["tpmUnlock"],
   });
 
 export const HostnameSchema = z
@@ -124,6 +130,7 @@ export const StoredStorageSchema = z.strictObject({
   /** The disk held data and the owner typed its name: it will be erased. */
   erase: z.boolean(),
   diskLabel: z.string().max(200),
+  tpmUnlock: z.boolean().default(false),
 });
 
 export const StoredBackupsSchema = BackupsChoiceSchema.extend({

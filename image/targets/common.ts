@@ -31,6 +31,11 @@ export const COMMON_PACKAGES = [
   "fdisk",
   "dosfstools",
   "cryptsetup",
+  // TPM2 automatic unlock of the data volume: systemd-cryptenroll, cryptsetup's systemd-tpm2 token
+  // plugin, and the TSS libraries they load at run time
+  "systemd-cryptsetup",
+  "libtss2-esys-3.0.2-0t64",
+  "libtss2-rc0t64",
   "restic",
   "podman",
   // podman's libgpgme needs "gnupg | gpg": naming gpg keeps out the agent, dirmngr and gpgsm
@@ -102,4 +107,5 @@ export const COMMON_UNITS = [
   "freehold-console.path",
   "freehold-agent.socket",
   "freehold-web.service",
+  "freehold-volume-tpm2.service",
 ] as const;

@@ -5,7 +5,16 @@
  * is killed when the VM is stopped, when the Node process exits, or on SIGINT/SIGTERM.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { z } from "zod";
@@ -45,6 +54,8 @@ export const BootOptionsSchema = z.strictObject({
   smbiosCredentials: z.array(z.string().min(1)).default([]),
   /** Virtio serial ports (guest: /dev/virtio-ports/NAME), each written to a file in workDir. */
   virtioPorts: z.array(z.string().regex(/^[a-z0-9.-]+$/)).default([]),
+  /** A software TPM 2.0 (swtpm) whose state lives in workDir, so it survives reboots and resumes. */
+  tpm: z.boolean().default(false),
   /** No network device at all (the offline boot variant). */
   offline: z.boolean().default(false),
   /**
@@ -130,6 +141,7 @@ export function qemuArgv(
     serialLog: string;
     pidFile: string;
     portLogs: string[];
+    tpmSocket?: string;
   },
   ports: { host: number; guest: number }[],
 ): string[] {
@@ -157,6 +169,15 @@ export function qemuArgv(
     argv.push("-nic", `user,model=virtio-net-pci${fwd}`);
   }
   argv.push("-device", "virtio-rng-pci");
+  if (files.tpmSocket) {
+    argv.push(
+      "-chardev",
+      `socket,id=chrtpm,path=${files.tpmSocket}`,
+      "-tpmdev",
+      "emulator,id=tpm0,chardev=chrtpm",
+    );
+    argv.push("-device", opts.target === "amd64" ? "tpm-crb,tpmdev=tpm0" : "tpm-tis-device,tpmdev=tpm0");
+  }
   if (opts.virtioPorts.length > 0) argv.push("-device", "virtio-serial-pci");
   opts.virtioPorts.forEach((name, index) => {
     argv.push("-chardev", `file,id=port${index},path=${files.portLogs[index]}`);
@@ -166,6 +187,59 @@ export function qemuArgv(
     argv.push("-smbios", `type=11,value=${value}`);
   });
   return argv;
+}
+
+/**
+ * swtpm for one boot: its state directory stays in workDir (sealed keys survive a reboot or a power
+ * cut); --terminate ends it when QEMU closes the connection, and the harness kills it too.
+ */
+async function startSwtpm(workDir: string): Promise<{ socket: string; stop: () => void }> {
+  const stateDir = path.join(workDir, "tpm");
+  mkdirSync(stateDir, { recursive: true });
+  const socket = path.join(workDir, "swtpm.sock");
+  rmSync(socket, { force: true });
+  const child = spawn(
+    "swtpm",
+    [
+      "socket",
+      "--tpm2",
+      "--tpmstate",
+      `dir=${stateDir}`,
+      "--ctrl",
+      `type=unixio,path=${socket}`,
+      "--terminate",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  running.add(child);
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString("utf8")).slice(-4096);
+  });
+  let exited = false;
+  child.once("exit", () => {
+    exited = true;
+    running.delete(child);
+  });
+  child.once("error", () => {
+    exited = true;
+    running.delete(child);
+  });
+  await pollUntil(
+    () => {
+      if (exited)
+        throw new Error(
+          `swtpm exited before it listened: ${stderr.trim() || "no message"} (apt install swtpm)`,
+        );
+      return existsSync(socket) ? true : undefined;
+    },
+    {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      timedOut: () => new Error(`swtpm did not create ${socket} within 10 s`),
+    },
+  );
+  return { socket, stop: () => child.kill("SIGKILL") };
 }
 
 export async function bootVm(input: BootOptions): Promise<Vm> {
@@ -221,9 +295,22 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
   const serialLog = path.join(opts.workDir, "serial.log");
   const pidFile = path.join(opts.workDir, "qemu.pid");
   const portLogs = opts.virtioPorts.map((name) => path.join(opts.workDir, `${name}.log`));
-  const argv = qemuArgv(opts, { overlay, extraDisks, varsFile, serialLog, pidFile, portLogs }, ports);
-
   installCleanup();
+  const tpm = opts.tpm ? await startSwtpm(opts.workDir) : null;
+  const argv = qemuArgv(
+    opts,
+    {
+      overlay,
+      extraDisks,
+      varsFile,
+      serialLog,
+      pidFile,
+      portLogs,
+      ...(tpm ? { tpmSocket: tpm.socket } : {}),
+    },
+    ports,
+  );
+
   const [command, ...args] = argv as [string, ...string[]];
   const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
   running.add(child);
@@ -235,6 +322,7 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
   const exited = new Promise<number | null>((resolve) => {
     child.once("exit", (code) => {
       running.delete(child);
+      tpm?.stop();
       exitCode = code;
       resolve(code);
     });

@@ -10,6 +10,7 @@ import { updatesConfigure } from "./updates-configure";
 import { userEnsure } from "./user-ensure";
 import { volumeEncrypt } from "./volume-encrypt";
 import { volumeStatus } from "./volume-status";
+import { volumeTpm2 } from "./volume-tpm2";
 import { volumeUnlock } from "./volume-unlock";
 
 /**
@@ -20,6 +21,7 @@ export const PLAN_AGENT_OPS = {
   "user.ensure": userEnsure,
   "hostname.set": hostnameSet,
   "volume.encrypt": volumeEncrypt,
+  "volume.tpm2": volumeTpm2,
   "firewall.apply": firewallApply,
   "ssh.configure": sshConfigure,
   "updates.configure": updatesConfigure,

@@ -181,7 +181,9 @@ export async function openVolume(host: Host, dev: string, key: string): Promise<
 }
 
 export interface LuksInfo {
-  keyslots: { kdf: string; memory: number | null }[];
+  keyslots: { id: string; kdf: string; memory: number | null }[];
+  /** LUKS2 tokens, e.g. systemd-tpm2 with the key slot it opens and the PCRs it is sealed to. */
+  tokens: { type: string; keyslots: string[]; pcrs: number[] }[];
   ciphers: string[];
   label: string | null;
   subsystem: string | null;
@@ -197,6 +199,7 @@ export async function readLuks(host: Host, dev: string): Promise<LuksInfo | null
   if (dump.code !== 0) return null;
   let meta: {
     keyslots?: Record<string, { type?: string; kdf?: { type?: string; memory?: number } }>;
+    tokens?: Record<string, { type?: string; keyslots?: string[]; "tpm2-pcrs"?: number[] }>;
     segments?: Record<string, { encryption?: string }>;
   };
   try {
@@ -206,9 +209,15 @@ export async function readLuks(host: Host, dev: string): Promise<LuksInfo | null
   }
   const ids = await blkid(host, dev);
   return {
-    keyslots: Object.values(meta.keyslots ?? {}).map((k) => ({
+    keyslots: Object.entries(meta.keyslots ?? {}).map(([id, k]) => ({
+      id,
       kdf: k.type === "luks2" ? (k.kdf?.type ?? "?") : `${k.type}?`,
       memory: k.kdf?.memory ?? null,
+    })),
+    tokens: Object.values(meta.tokens ?? {}).map((t) => ({
+      type: t.type ?? "?",
+      keyslots: t.keyslots ?? [],
+      pcrs: t["tpm2-pcrs"] ?? [],
     })),
     ciphers: Object.values(meta.segments ?? {}).map((s) => s.encryption ?? "?"),
     label: ids.LABEL ?? null,
@@ -217,14 +226,20 @@ export async function readLuks(host: Host, dev: string): Promise<LuksInfo | null
   };
 }
 
-/** What is wrong with a volume that should be ours (empty: as wanted). */
+/**
+ * What is wrong with a volume that should be ours (empty: as wanted). Two slots take a typed key
+ * (the passphrase and the recovery key), each with argon2id memory a 2 GB board can afford; a slot
+ * a token opens (TPM2: a random key sealed by the TPM, PBKDF2 by systemd's design) is apart.
+ */
 export function luksProblems(info: LuksInfo | null, c: Cipher): string[] {
   if (!info) return ["not a LUKS2 volume"];
   const out: string[] = [];
   if (info.label !== LUKS_LABEL || info.subsystem !== LUKS_SUBSYSTEM) out.push("label/subsystem");
   if (info.ciphers.length !== 1 || info.ciphers[0] !== c.cipher) out.push(`cipher ${info.ciphers.join(",")}`);
-  if (info.keyslots.length !== 2) out.push(`${info.keyslots.length} key slots`);
-  for (const k of info.keyslots) {
+  const tokenSlots = new Set(info.tokens.flatMap((t) => t.keyslots));
+  const typed = info.keyslots.filter((k) => !tokenSlots.has(k.id));
+  if (typed.length !== 2) out.push(`${typed.length} key slots`);
+  for (const k of typed) {
     if (k.kdf !== "argon2id") out.push(`kdf ${k.kdf}`);
     else if (k.memory === null || k.memory > PBKDF_MEMORY_KIB) out.push(`kdf memory ${k.memory}`);
   }

@@ -111,6 +111,14 @@ function archOf(nodeArch: string): HardwareProfile["arch"] {
   throw new Error(`Unsupported architecture ${nodeArch}: Freehold runs on amd64 and arm64.`);
 }
 
+/** A TPM 2.0 the kernel's resource manager serves (what systemd-cryptenroll uses). */
+export function hasTpm2(): Promise<boolean> {
+  return access("/dev/tpmrm0").then(
+    () => true,
+    () => false,
+  );
+}
+
 /** This machine's hardware profile. Reads only; never changes the host. */
 export async function detectHardware(): Promise<HardwareProfile> {
   const [cpu, mem, cpuinfo, maxFreq, board, gpus, disks, tpm] = await Promise.all([
@@ -121,10 +129,7 @@ export async function detectHardware(): Promise<HardwareProfile> {
     detectBoard(),
     detectGpus(),
     detectDisks(),
-    access("/dev/tpmrm0").then(
-      () => true,
-      () => false,
-    ),
+    hasTpm2(),
   ]);
   const siMhz = cpu.speedMax || cpu.speed;
   const model = cleanText([cpu.manufacturer, cpu.brand].filter(Boolean).join(" "));

@@ -68,6 +68,9 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
       mountpoint: "/srv/freehold",
     },
   });
+  if (storage.encrypt && storage.tpmUnlock) {
+    steps.push({ op: "volume.tpm2", input: { passphrase: { secret: "disk.passphrase" }, pcrs: [7] } });
+  }
 
   const lan: { port: number; protocol: "tcp" | "udp" }[] = [];
   const internet: { port: number; protocol: "tcp" | "udp" }[] = [];

@@ -41,6 +41,14 @@ export const OPS: { [N in OpName]: OpDef<N> } = {
       `for data at ${i.mountpoint}${i.encrypt ? ", encrypted with LUKS2 (your passphrase and the recovery key)" : ", not encrypted"}.`,
     commands: PLAN_AGENT_OPS["volume.encrypt"].preview,
   },
+  "volume.tpm2": {
+    name: "volume.tpm2",
+    input: OpInputSchemas["volume.tpm2"],
+    describe: (i) =>
+      `Let this box's TPM unlock the data volume at boot (sealed to PCR ${i.pcrs.join("+")}); ` +
+      "your passphrase and recovery key keep working. A disk taken out of the box stays locked; a whole stolen box does not.",
+    commands: PLAN_AGENT_OPS["volume.tpm2"].preview,
+  },
   "firewall.apply": {
     name: "firewall.apply",
     input: OpInputSchemas["firewall.apply"],

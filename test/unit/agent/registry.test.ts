@@ -9,7 +9,7 @@ import { commandsOf, displayCommand, secretsOf } from "../../../app/lib/plan/ops
 const draft: WizardDraft = {
   nodes: { nodes: ["nostr-relay"], priceKwh: 0.3 },
   models: { models: [] },
-  storage: { disk: "system", encrypt: true, erase: false, diskLabel: "free space" },
+  storage: { disk: "system", encrypt: true, erase: false, diskLabel: "free space", tpmUnlock: false },
   network: { hostname: "homebox", ssh: "lan", exposure: { "nostr-relay": "internet" } },
   backups: {
     target: { kind: "none" },
@@ -32,6 +32,7 @@ describe("the agent's registry", () => {
       "user.ensure",
       "volume.encrypt",
       "volume.status",
+      "volume.tpm2",
       "volume.unlock",
     ]);
     for (const [name, op] of Object.entries(AGENT_OPS)) expect(op.name).toBe(name);

@@ -135,6 +135,7 @@ for (const name of present) {
         "systemd-networkd.service",
         "systemd-resolved.service",
         "systemd-timesyncd.service",
+        "freehold-volume-tpm2.service",
       ])
         expect(enabled, u).toContain(u);
       expect(ls("/etc/systemd/system/multi-user.target.wants")).toContain("freehold-web.service");
@@ -149,6 +150,12 @@ for (const name of present) {
       ])
         expect(first, u).toContain(u);
       expect(ext("cat /etc/nftables.conf")).toContain("policy drop;");
+    });
+
+    it("carries what TPM2 automatic unlock needs: systemd-cryptenroll and cryptsetup's TPM2 token", () => {
+      expect(ls("/usr/bin")).toContain("systemd-cryptenroll");
+      expect(ls("/usr/lib/x86_64-linux-gnu/cryptsetup")).toContain("libcryptsetup-token-systemd-tpm2.so");
+      expect(ls("/usr/lib/x86_64-linux-gnu").some((f) => f.startsWith("libtss2-esys.so"))).toBe(true);
     });
 
     it("carries the web app under /opt/freehold", () => {

@@ -122,6 +122,7 @@ describe("overlay units and scripts", () => {
     const scripts = [
       ...readdirSync(path.join(dir, "firstboot")).map((f) => path.join(dir, "firstboot", f)),
       path.join(dir, "console-issue"),
+      path.join(dir, "volume-tpm2-unlock"),
     ].filter((f) => !f.endsWith(".mjs"));
     expect(scripts.length).toBeGreaterThanOrEqual(5);
     for (const s of scripts) {

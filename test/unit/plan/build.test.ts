@@ -8,7 +8,7 @@ import { commandsOf, displayCommand, OPS, secretsOf } from "../../../app/lib/pla
 const draft: WizardDraft = {
   nodes: { nodes: ["nostr-relay"], priceKwh: 0.3 },
   models: { models: [] },
-  storage: { disk: "/dev/sdb", encrypt: true, erase: true, diskLabel: "WD /dev/sdb" },
+  storage: { disk: "/dev/sdb", encrypt: true, erase: true, diskLabel: "WD /dev/sdb", tpmUnlock: false },
   network: { hostname: "homebox", ssh: "lan", exposure: { "nostr-relay": "internet" } },
   backups: {
     target: { kind: "sftp", host: "nas.lan", port: 22, user: "backup", path: "fh" },
@@ -43,6 +43,25 @@ describe("building the plan", () => {
       "backup.configure",
     ]);
     for (const step of built.steps) expect(PlanStepInputSchema.safeParse(step).success).toBe(true);
+  });
+
+  it("adds the TPM2 unlock step right after the volume only when the owner asked for it", () => {
+    const context = {
+      owner: { username: "alice", sshPublicKey: null },
+      hasUnixPasswordHash: true,
+      nodes: [],
+      models: [],
+    };
+    const storage = draft.storage as NonNullable<WizardDraft["storage"]>;
+    const withTpm = buildPlan({ ...draft, storage: { ...storage, tpmUnlock: true } }, context);
+    const ops = withTpm.steps.map((s) => s.op);
+    expect(ops.indexOf("volume.tpm2")).toBe(ops.indexOf("volume.encrypt") + 1);
+    const step = withTpm.steps.find((s) => s.op === "volume.tpm2");
+    expect(step?.input).toEqual({ passphrase: { secret: "disk.passphrase" }, pcrs: [7] });
+    expect(PlanStepInputSchema.safeParse(step).success).toBe(true);
+    // Without encryption there is nothing to seal, whatever the flag says.
+    const plain = buildPlan({ ...draft, storage: { ...storage, encrypt: false, tpmUnlock: true } }, context);
+    expect(plain.steps.some((s) => s.op === "volume.tpm2")).toBe(false);
   });
 
   it("names secrets by reference only, and says which to generate and which to adopt", () => {

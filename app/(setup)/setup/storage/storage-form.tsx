@@ -6,10 +6,13 @@ import { FieldError, FormError, useSubmit } from "../_components/submit";
 
 export function StorageForm(props: {
   disks: StorageDisk[];
-  initial: { disk: string; encrypt: boolean } | null;
+  initial: { disk: string; encrypt: boolean; tpmUnlock?: boolean } | null;
+  /** This box has a TPM 2.0: offer automatic unlock. */
+  tpm: boolean;
 }) {
   const [disk, setDisk] = useState(props.initial?.disk ?? "system");
   const [encrypt, setEncrypt] = useState(props.initial?.encrypt ?? true);
+  const [tpmUnlock, setTpmUnlock] = useState(props.initial?.tpmUnlock ?? false);
   const { pending, message, fields, submit } = useSubmit("/api/setup/draft", "PUT");
   const selected = props.disks.find((d) => d.path === disk);
   return (
@@ -23,6 +26,7 @@ export function StorageForm(props: {
             disk,
             encrypt,
             confirmErase: String(form.get("confirmErase") ?? ""),
+            tpmUnlock: encrypt && props.tpm && tpmUnlock,
             ...(encrypt
               ? {
                   passphrase: String(form.get("passphrase") ?? ""),
@@ -101,6 +105,20 @@ export function StorageForm(props: {
             required
           />
           <FieldError fields={fields} name="passphraseConfirm" />
+          {props.tpm && (
+            <>
+              <label className="option">
+                <input type="checkbox" checked={tpmUnlock} onChange={(e) => setTpmUnlock(e.target.checked)} />{" "}
+                Unlock automatically at boot with this box's TPM
+              </label>
+              <p className="help">
+                The data then opens by itself after a reboot, on this box only: a disk taken out of it stays
+                locked, but someone who takes the whole box can read it. The TPM refuses after a firmware
+                change; then you unlock with the passphrase as usual.
+              </p>
+              <FieldError fields={fields} name="tpmUnlock" />
+            </>
+          )}
         </>
       ) : (
         <p className="danger">Without encryption, anyone who takes the disk can read it.</p>

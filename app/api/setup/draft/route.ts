@@ -3,6 +3,7 @@ import { DraftUpdateSchema, type WizardStepId } from "../../../_schemas/wizard";
 import { handler, problem } from "../../../_server/http";
 import { readDraft, saveDraftSecret, writeDraft } from "../../../_server/setup";
 import { wizardClosed } from "../../../_server/wizard-guard";
+import { hasTpm2 } from "../../../lib/hardware/detect";
 import { checkStorageChoice, detectStorage } from "../../../lib/storage/disks";
 
 const NEXT: Record<string, WizardStepId> = {
@@ -22,6 +23,11 @@ export const PUT = handler(DraftUpdateSchema, { auth: true }, async (body) => {
       const check = checkStorageChoice(body.value, await detectStorage());
       if (!check.ok)
         return problem(422, "invalid", "Check the highlighted fields.", { fields: check.fields });
+      if (body.value.tpmUnlock && !(await hasTpm2())) {
+        return problem(422, "invalid", "Check the highlighted fields.", {
+          fields: { tpmUnlock: ["this box has no TPM 2.0 (/dev/tpmrm0)"] },
+        });
+      }
       if (body.value.encrypt && body.value.passphrase)
         await saveDraftSecret("disk.passphrase", body.value.passphrase);
       await writeDraft("storage", {
@@ -29,6 +35,7 @@ export const PUT = handler(DraftUpdateSchema, { auth: true }, async (body) => {
         encrypt: body.value.encrypt,
         erase: check.erase,
         diskLabel: check.diskLabel,
+        tpmUnlock: body.value.tpmUnlock,
       });
       break;
     }
