@@ -30,7 +30,9 @@ function machine(opts: { tpm?: boolean; tokens?: number[][]; tpmOpens?: boolean 
         keyslots[String(2 + i)] = { type: "luks2", kdf: { type: "pbkdf2" } };
         tokens[String(i)] = { type: "systemd-tpm2", keyslots: [String(2 + i)], "tpm2-pcrs": pcrs };
       });
-      return { stdout: JSON.stringify({ keyslots, tokens, segments: { "0": { encryption: "aes-xts-plain64" } } }) };
+      return {
+        stdout: JSON.stringify({ keyslots, tokens, segments: { "0": { encryption: "aes-xts-plain64" } } }),
+      };
     })
     .on(["cryptsetup", "open", "--test-passphrase", "--token-only"], () => ({
       code: state.tokens.length > 0 && state.tpmOpens ? 0 : 1,
@@ -67,7 +69,9 @@ describe("volume.tpm2", () => {
       ],
       stdin: { secret: "disk.passphrase" },
     });
-    expect(host.lines()).toContain(`cryptsetup luksHeaderBackup --header-backup-file ${HEADER_BACKUP} -- ${DEV}`);
+    expect(host.lines()).toContain(
+      `cryptsetup luksHeaderBackup --header-backup-file ${HEADER_BACKUP} -- ${DEV}`,
+    );
     expect(host.files.get(TPM2_UNLOCK_CONF)?.content).toBe(confContent(DEV));
     host.expectNoLeaks();
   });
@@ -101,7 +105,10 @@ describe("volume.tpm2", () => {
     host.on(["cryptsetup", "open", "--test-passphrase", "--token-only"], { code: 1 });
     const outcome = await volumeTpm2.run(input, { "disk.passphrase": PASS }, host);
     expect(state.tokens).toHaveLength(1);
-    expect(outcome).toMatchObject({ verified: false, detail: { problems: "the TPM does not open the volume" } });
+    expect(outcome).toMatchObject({
+      verified: false,
+      detail: { problems: "the TPM does not open the volume" },
+    });
   });
 
   it("says what to do on a box without a TPM, and touches nothing", async () => {
