@@ -65,14 +65,18 @@ export const KnownHostKeySchema = z
 
 /** An https URL without credentials, query or fragment (it is passed to restic as the repository). */
 const HttpsUrl = z
-  .url({ protocol: /^https$/ })
+  .string()
   .max(500)
+  .regex(
+    /^https:\/\/[A-Za-z0-9.:[\]-]+(?:\/[A-Za-z0-9._~-]+)*\/?$/,
+    "an https URL without user, password, query, fragment or odd characters",
+  )
   .refine((u) => {
-    const url = new URL(u);
-    return !url.username && !url.password && !url.search && !url.hash;
-  }, "an https URL without user, password, query or fragment")
-  .refine((u) => /^https:\/\/[A-Za-z0-9.:[\]-]+(?:\/[A-Za-z0-9._~-]+)*\/?$/.test(u), "a plain https URL")
-  .refine((u) => !new URL(u).pathname.split("/").some((s) => s === ".." || s === "."), "no '..'");
+    if (!URL.canParse(u)) return false;
+    // URL() would resolve "a/../b" away: look at the path as written.
+    const segments = u.replace(/^https:\/\/[^/]*/, "").split("/");
+    return !segments.some((s) => s === ".." || s === ".") && new URL(u).protocol === "https:";
+  }, "an https URL without '.' or '..' segments");
 
 export const BackupTargetSchema = z.discriminatedUnion("kind", [
   z.strictObject({
