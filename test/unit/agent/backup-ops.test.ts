@@ -7,6 +7,9 @@ import { makeBackupDrill } from "../../../app/agent/ops/backup-drill";
 import { makeBackupRun } from "../../../app/agent/ops/backup-run";
 import { makeBackupStatus, parseNextElapse } from "../../../app/agent/ops/backup-status";
 import { AGENT_OPS } from "../../../app/agent/ops/index";
+import { nodeById } from "../../../app/lib/catalog/nodes";
+import { buildPlan } from "../../../app/lib/plan/build";
+import { commandsOf, displayCommand, secretsOf } from "../../../app/lib/plan/ops";
 import { expectPreviewFollowed, RecordingHost } from "./recording-host";
 
 /** The backup ops against a recording host: exact argv, secrets never in argv, second run idle. */
@@ -431,5 +434,46 @@ describe("freehold-agent call", () => {
     const withSecret = await run(["backup.configure"], JSON.stringify(input));
     expect(withSecret.code).toBe(2);
     expect(withSecret.err.join("\n")).toContain("needs secrets");
+  });
+});
+
+describe("the plan's backup step", () => {
+  it("previews the agent's own apply path, the password by name only", () => {
+    const lnd = nodeById("lnd");
+    const bitcoin = nodeById("bitcoin-core");
+    if (!lnd || !bitcoin) throw new Error("catalog changed");
+    const { steps, generate } = buildPlan(
+      {
+        nodes: { nodes: ["lnd"], priceKwh: 0.3 },
+        models: { models: [] },
+        storage: { disk: "system", encrypt: false, erase: false, diskLabel: "free space" },
+        network: { hostname: "homebox", ssh: "lan", exposure: {} },
+        backups: {
+          target: input.target,
+          schedule: { frequency: "daily", time: "03:30" },
+          retention: { daily: 7, weekly: 5, monthly: 12 },
+          checkMonthly: true,
+        },
+        updates: { security: "automatic", reboot: "never", rebootTime: "04:00", apps: "manual" },
+      },
+      {
+        owner: { username: "alice", sshPublicKey: null },
+        hasUnixPasswordHash: false,
+        nodes: [{ node: bitcoin }, { node: lnd }],
+        models: [],
+      },
+    );
+    expect(generate).toContain("backup.repositoryPassword");
+    const step = steps.find((s) => s.op === "backup.configure");
+    if (step?.op !== "backup.configure") throw new Error("no backup step");
+    expect(step.input.paths).toContain("/var/lib/lnd/data/chain/bitcoin/mainnet/channel.backup");
+    expect(step.input.excludes).toContain("/var/lib/bitcoind/blocks");
+    expect(secretsOf(step)).toEqual(["backup.repositoryPassword"]);
+    expect(commandsOf(step)).toEqual(backupConfigure.preview(step.input));
+    const lines = commandsOf(step).map(displayCommand);
+    expect(lines).toContain("write /etc/freehold/backup/password (mode 0600)");
+    expect(
+      lines.some((l) => l.includes("restic --repo sftp:backup@nas.lan:freehold") && l.endsWith(" init")),
+    ).toBe(true);
   });
 });

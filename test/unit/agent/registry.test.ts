@@ -40,13 +40,7 @@ describe("the agent's registry", () => {
       "volume.unlock",
     ]);
     for (const [name, op] of Object.entries(AGENT_OPS)) expect(op.name).toBe(name);
-    for (const name of [
-      "node.install",
-      "model.pull",
-      "__proto__",
-      "toString",
-      "constructor",
-    ]) {
+    for (const name of ["node.install", "model.pull", "__proto__", "toString", "constructor"]) {
       expect(isAgentOp(name), name).toBe(false);
     }
     expect(Object.isFrozen(AGENT_OPS)).toBe(true);
