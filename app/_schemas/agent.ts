@@ -24,6 +24,9 @@ const MINUTE = 60_000;
 const OP_TIMEOUTS: Record<string, number> = {
   "volume.encrypt": 60 * MINUTE,
   "backup.configure": 60 * MINUTE,
+  "backup.run": 24 * 60 * MINUTE,
+  "backup.check": 12 * 60 * MINUTE,
+  "backup.drill": 12 * 60 * MINUTE,
   "node.install": 120 * MINUTE,
   "model.pull": 360 * MINUTE,
 };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BackupTargetSchema } from "./backup";
 import { QuantSchema } from "./catalog";
 
 /** The wizard's choices, step by step, as the route handlers accept them and the draft stores them. */
@@ -78,34 +79,22 @@ export const NetworkChoiceSchema = z.strictObject({
   exposure: z.record(Id, ExposureSchema),
 });
 
-const HostName = z.string().regex(/^[A-Za-z0-9.-]{1,253}$|^\[[0-9a-fA-F:.]+\]$/, "a host name or address");
+const [UsbTarget, SftpTarget, RestTarget, S3Target] = BackupTargetSchema.options;
 
-export const BackupTargetSchema = z.discriminatedUnion("kind", [
+/** The backup target as the wizard asks for it: the agent's targets, or none for now. */
+export const WizardBackupTargetSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("none") }),
-  z.strictObject({ kind: z.literal("usb"), disk: DevPath }),
-  z.strictObject({
-    kind: z.literal("sftp"),
-    host: HostName,
-    port: z.number().int().min(1).max(65535),
-    user: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "a user name"),
-    path: z.string().regex(/^[A-Za-z0-9._/~-]{1,200}$/, "a path without spaces"),
-  }),
-  z.strictObject({
-    kind: z.literal("rest"),
-    url: z.url({ protocol: /^https?$/ }).max(500),
-  }),
-  z.strictObject({
-    kind: z.literal("s3"),
-    endpoint: z.url({ protocol: /^https$/ }).max(500),
-    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name"),
-    accessKeyId: z.string().regex(/^[A-Za-z0-9+/=_-]{1,128}$/, "an access key id"),
+  UsbTarget,
+  SftpTarget,
+  RestTarget,
+  S3Target.extend({
     /** Write-only: kept as a plan secret, never shown again; empty keeps the one already saved. */
     secretAccessKey: z.string().max(256).optional(),
   }),
 ]);
 
 export const BackupsChoiceSchema = z.strictObject({
-  target: BackupTargetSchema,
+  target: WizardBackupTargetSchema,
   schedule: z.strictObject({ frequency: z.enum(["daily", "weekly"]), time: Time }),
   retention: z.strictObject({
     daily: z.number().int().min(0).max(365),
@@ -135,11 +124,11 @@ export const StoredStorageSchema = z.strictObject({
 
 export const StoredBackupsSchema = BackupsChoiceSchema.extend({
   target: z.discriminatedUnion("kind", [
-    BackupTargetSchema.options[0],
-    BackupTargetSchema.options[1],
-    BackupTargetSchema.options[2],
-    BackupTargetSchema.options[3],
-    BackupTargetSchema.options[4].omit({ secretAccessKey: true }),
+    WizardBackupTargetSchema.options[0],
+    UsbTarget,
+    SftpTarget,
+    RestTarget,
+    S3Target,
   ]),
 });
 

@@ -17,6 +17,8 @@ export interface ExecOptions {
   okCodes?: number[];
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** Called with each complete line of stdout as it arrives (progress of long tools: restic --json). */
+  onStdoutLine?: (line: string) => void;
 }
 
 export interface ExecResult {

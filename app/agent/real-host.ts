@@ -42,11 +42,25 @@ export class RealHost implements Host {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let size = 0;
-      const collect = (into: Buffer[]) => (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_OUTPUT) into.push(chunk);
+      const collect = (into: Buffer[]) => (chunk: Buffer | string) => {
+        const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+        size += bytes.length;
+        if (size <= MAX_OUTPUT) into.push(bytes);
       };
       child.stdout?.on("data", collect(out));
+      const onLine = options.onStdoutLine;
+      if (onLine) {
+        let partial = "";
+        child.stdout?.setEncoding("utf8");
+        child.stdout?.on("data", (chunk: string) => {
+          const lines = (partial + chunk).split("\n");
+          partial = lines.pop() ?? "";
+          for (const line of lines) onLine(line);
+        });
+        child.stdout?.on("end", () => {
+          if (partial) onLine(partial);
+        });
+      }
       child.stderr?.on("data", collect(err));
       // A tool that exits before reading its input closes the pipe (EPIPE): its exit code tells.
       for (const [stream, data] of [

@@ -62,7 +62,7 @@ export interface AgentServer extends net.Server {
 }
 
 /** Ops of the plan that the agent implements with a later issue. */
-const LATER = new Set(["backup.configure", "node.install", "model.pull"]);
+const LATER = new Set(["node.install", "model.pull"]);
 
 const MAX_TEXT = 4000;
 
@@ -89,7 +89,7 @@ export function scrubber(secrets: Partial<Record<string, string>>): (text: strin
 }
 
 /** The SecretRefs ({ secret: name }) inside a validated input: those secrets must come with it. */
-function secretRefs(value: unknown, found = new Set<SecretName>()): Set<SecretName> {
+export function secretRefs(value: unknown, found = new Set<SecretName>()): Set<SecretName> {
   if (Array.isArray(value)) for (const v of value) secretRefs(v, found);
   else if (value && typeof value === "object") {
     const obj = value as Record<string, unknown>;

@@ -148,8 +148,11 @@ test("the owner walks the wizard, applies the preview plan through a reload and 
 
   await expect(page.getByRole("heading", { name: "Backups" })).toBeVisible();
   await page.getByLabel("Another computer over SFTP").check();
-  await page.getByLabel("Host").fill("nas.lan");
+  await page.getByLabel("Host", { exact: true }).fill("nas.lan");
   await page.getByLabel("User", { exact: true }).fill("backup");
+  await page
+    .getByLabel("Server's SSH host key")
+    .fill("nas.lan ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl");
   await page.getByRole("button", { name: "Continue" }).click();
 
   await expect(page.getByRole("heading", { name: "Updates" })).toBeVisible();

@@ -1,5 +1,10 @@
 import type { AgentOnlyOpName, OpName } from "../../_schemas/ops";
 import type { AgentOp } from "../host";
+import { backupCheck } from "./backup-check";
+import { backupConfigure } from "./backup-configure";
+import { backupDrill } from "./backup-drill";
+import { backupRun } from "./backup-run";
+import { backupStatus } from "./backup-status";
 import type { PlanAgentOp } from "./common";
 import { firewallApply } from "./firewall-apply";
 import { firewallConfirm } from "./firewall-confirm";
@@ -14,7 +19,7 @@ import { volumeTpm2 } from "./volume-tpm2";
 import { volumeUnlock } from "./volume-unlock";
 
 /**
- * The plan ops the agent implements. backup.configure, node.install and model.pull are not here
+ * The plan ops the agent implements. node.install and model.pull are not here
  * yet: the agent answers "unsupported" for them, and the preview keeps their sketch in plan/ops.ts.
  */
 export const PLAN_AGENT_OPS = {
@@ -26,6 +31,7 @@ export const PLAN_AGENT_OPS = {
   "ssh.configure": sshConfigure,
   "updates.configure": updatesConfigure,
   "system.harden": systemHarden,
+  "backup.configure": backupConfigure,
 } satisfies { [N in OpName]?: PlanAgentOp<N> };
 
 export type AgentOpName = keyof typeof PLAN_AGENT_OPS | AgentOnlyOpName;
@@ -36,6 +42,10 @@ export const AGENT_OPS: Readonly<Record<AgentOpName, AgentOp>> = Object.freeze({
   "volume.unlock": volumeUnlock,
   "volume.status": volumeStatus,
   "firewall.confirm": firewallConfirm,
+  "backup.run": backupRun,
+  "backup.check": backupCheck,
+  "backup.drill": backupDrill,
+  "backup.status": backupStatus,
 } as Record<AgentOpName, AgentOp>);
 
 export function isAgentOp(name: string): name is AgentOpName {

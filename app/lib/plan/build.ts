@@ -1,6 +1,7 @@
 import type { CatalogNode, Quant } from "../../_schemas/catalog";
 import type { PlanStepInput, SecretName } from "../../_schemas/ops";
 import type { WizardDraft } from "../../_schemas/wizard";
+import { backupSet } from "../backup/sets";
 
 /**
  * Turns the wizard's choices into the ordered plan: the account first, then the name, the data
@@ -110,7 +111,7 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
     generate.push("backup.repositoryPassword");
     const s3 = backups.target.kind === "s3";
     if (s3) adopt.push("backup.s3SecretAccessKey");
-    const paths = ["/srv/freehold", ...ctx.nodes.flatMap(({ node }) => node.backup.map((b) => b.path))];
+    const set = backupSet(ctx.nodes.map(({ node }) => node));
     steps.push({
       op: "backup.configure",
       input: {
@@ -119,9 +120,10 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
         ...(s3 ? { s3SecretAccessKey: { secret: "backup.s3SecretAccessKey" } } : {}),
         frequency: backups.schedule.frequency,
         time: backups.schedule.time,
-        retention: backups.retention,
+        retention: { ...backups.retention, daily: Math.max(1, backups.retention.daily) },
         checkMonthly: backups.checkMonthly,
-        paths: [...new Set(paths)],
+        paths: set.paths,
+        excludes: set.excludes,
       },
     });
   }

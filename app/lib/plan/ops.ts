@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { OpInputSchemas, type OpName, type PlanStepInput, type SecretName } from "../../_schemas/ops";
 import type { Command } from "../../agent/command";
 import { PLAN_AGENT_OPS } from "../../agent/ops";
+import { repositoryOf } from "../backup/restic";
 
 /**
  * The closed registry of plan operations, named as the agent names them. For each op: its input
@@ -84,45 +85,10 @@ export const OPS: { [N in OpName]: OpDef<N> } = {
     name: "backup.configure",
     input: OpInputSchemas["backup.configure"],
     describe: (i) =>
-      i.target.kind === "none"
-        ? "No backups (you can add a target later on the dashboard)."
-        : `Encrypted backups (restic) to ${backupRepository(i.target)}, ${i.frequency} at ${i.time}, keeping ` +
-          `${i.retention.daily} daily, ${i.retention.weekly} weekly and ${i.retention.monthly} monthly snapshots` +
-          `${i.checkMonthly ? "; a monthly integrity check and restore drill" : ""}.`,
-    commands: (i) => {
-      if (i.target.kind === "none") return [];
-      const repo = backupRepository(i.target);
-      const env = [
-        "env",
-        `RESTIC_REPOSITORY=${repo}`,
-        "RESTIC_PASSWORD_FILE=/etc/freehold/backup/repository-password",
-      ];
-      return [
-        {
-          argv: [],
-          writes: {
-            path: "/etc/freehold/backup/repository-password",
-            mode: "0600",
-            content: "<backup repository password>",
-          },
-        },
-        ...(i.s3SecretAccessKey
-          ? [
-              {
-                argv: [],
-                writes: {
-                  path: "/etc/freehold/backup/s3.env",
-                  mode: "0600",
-                  content: "AWS_SECRET_ACCESS_KEY=<secret>",
-                },
-              },
-            ]
-          : []),
-        { argv: [...env, "restic", "init"] },
-        { argv: [...env, "restic", "backup", "--dry-run", "--", ...i.paths] },
-        { argv: ["systemctl", "enable", "--now", "freehold-backup.timer", "freehold-backup-check.timer"] },
-      ];
-    },
+      `Encrypted backups (restic) to ${repositoryOf(i.target)}, ${i.frequency} at ${i.time}, keeping ` +
+      `${i.retention.daily} daily, ${i.retention.weekly} weekly and ${i.retention.monthly} monthly snapshots` +
+      `${i.checkMonthly ? "; a weekly integrity check and a monthly restore drill" : ""}.`,
+    commands: PLAN_AGENT_OPS["backup.configure"].preview,
   },
   "node.install": {
     name: "node.install",
@@ -140,22 +106,6 @@ export const OPS: { [N in OpName]: OpDef<N> } = {
     commands: (i) => [{ argv: ["ollama", "pull", "--", i.ollama] }],
   },
 };
-
-function backupRepository(target: OpTarget): string {
-  switch (target.kind) {
-    case "none":
-      return "(none)";
-    case "usb":
-      return `/media/freehold-backup (${target.disk})`;
-    case "sftp":
-      return `sftp:${target.user}@${target.host}:${target.path}`;
-    case "rest":
-      return `rest:${target.url}`;
-    case "s3":
-      return `s3:${target.endpoint.replace(/\/$/, "")}/${target.bucket}`;
-  }
-}
-type OpTarget = z.infer<(typeof OpInputSchemas)["backup.configure"]>["target"];
 
 export function describeStep(step: PlanStepInput): string {
   const def = OPS[step.op] as OpDef<OpName>;

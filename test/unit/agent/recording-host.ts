@@ -61,6 +61,8 @@ export class RecordingHost implements Host {
     const reply =
       typeof handler?.reply === "function" ? handler.reply(argv, options) : (handler?.reply ?? {});
     const result = { code: 0, stdout: "", stderr: "", ...reply };
+    if (options.onStdoutLine)
+      for (const line of result.stdout.split("\n")) if (line) options.onStdoutLine(line);
     if (!(options.okCodes ?? [0]).includes(result.code)) {
       throw new OpError(`${argv[0]} ${argv[1] ?? ""} failed (exit ${result.code})`);
     }

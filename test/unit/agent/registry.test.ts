@@ -23,6 +23,11 @@ const draft: WizardDraft = {
 describe("the agent's registry", () => {
   it("is closed: the issue's ops and nothing else; unsupported plan ops are absent", () => {
     expect(Object.keys(AGENT_OPS).sort()).toEqual([
+      "backup.check",
+      "backup.configure",
+      "backup.drill",
+      "backup.run",
+      "backup.status",
       "firewall.apply",
       "firewall.confirm",
       "hostname.set",
@@ -36,14 +41,7 @@ describe("the agent's registry", () => {
       "volume.unlock",
     ]);
     for (const [name, op] of Object.entries(AGENT_OPS)) expect(op.name).toBe(name);
-    for (const name of [
-      "backup.configure",
-      "node.install",
-      "model.pull",
-      "__proto__",
-      "toString",
-      "constructor",
-    ]) {
+    for (const name of ["node.install", "model.pull", "__proto__", "toString", "constructor"]) {
       expect(isAgentOp(name), name).toBe(false);
     }
     expect(Object.isFrozen(AGENT_OPS)).toBe(true);

@@ -11,7 +11,14 @@ const draft: WizardDraft = {
   storage: { disk: "/dev/sdb", encrypt: true, erase: true, diskLabel: "WD /dev/sdb", tpmUnlock: false },
   network: { hostname: "homebox", ssh: "lan", exposure: { "nostr-relay": "internet" } },
   backups: {
-    target: { kind: "sftp", host: "nas.lan", port: 22, user: "backup", path: "fh" },
+    target: {
+      kind: "sftp",
+      host: "nas.lan",
+      port: 22,
+      user: "backup",
+      path: "fh",
+      knownHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+    },
     schedule: { frequency: "daily", time: "03:30" },
     retention: { daily: 7, weekly: 4, monthly: 12 },
     checkMonthly: true,

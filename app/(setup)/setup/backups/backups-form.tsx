@@ -20,7 +20,7 @@ export function BackupsForm(props: {
         const f = new FormData(e.currentTarget);
         const target =
           kind === "usb"
-            ? { kind, disk: str(f, "usbDisk") }
+            ? { kind, device: str(f, "usbDisk") }
             : kind === "sftp"
               ? {
                   kind,
@@ -28,6 +28,7 @@ export function BackupsForm(props: {
                   port: Number(str(f, "sftpPort") || 22),
                   user: str(f, "sftpUser"),
                   path: str(f, "sftpPath"),
+                  knownHostKey: str(f, "sftpHostKey"),
                 }
               : kind === "rest"
                 ? { kind, url: str(f, "restUrl") }
@@ -118,8 +119,19 @@ export function BackupsForm(props: {
             required
             defaultValue={t?.kind === "sftp" ? t.path : "freehold-backup"}
           />
+          <label htmlFor="sftpHostKey">Server's SSH host key</label>
+          <textarea
+            id="sftpHostKey"
+            name="sftpHostKey"
+            required
+            rows={2}
+            placeholder="nas.lan ssh-ed25519 AAAA..."
+            defaultValue={t?.kind === "sftp" ? t.knownHostKey : ""}
+          />
           <p className="help">
-            The box makes an SSH key for this; its public half is shown on the dashboard afterwards.
+            Run <code>ssh-keyscan -t ed25519 HOST</code> on a computer you trust and paste its line: the box
+            connects only to a server with this key. The box makes its own SSH key for this; if the server
+            refuses it, the apply step shows the line to add to the server's authorized_keys.
           </p>
         </>
       )}
@@ -203,7 +215,7 @@ export function BackupsForm(props: {
           type="number"
           min={0}
           max={104}
-          defaultValue={props.initial?.retention.weekly ?? 4}
+          defaultValue={props.initial?.retention.weekly ?? 5}
         />
         <label htmlFor="monthly">Monthly snapshots</label>
         <input
