@@ -4,6 +4,8 @@ import type { PlanAgentOp } from "./common";
 import { firewallApply } from "./firewall-apply";
 import { firewallConfirm } from "./firewall-confirm";
 import { hostnameSet } from "./hostname-set";
+import { modelPull } from "./model-pull";
+import { nodeInstall } from "./node-install";
 import { sshConfigure } from "./ssh-configure";
 import { systemHarden } from "./system-harden";
 import { updatesConfigure } from "./updates-configure";
@@ -13,8 +15,8 @@ import { volumeStatus } from "./volume-status";
 import { volumeUnlock } from "./volume-unlock";
 
 /**
- * The plan ops the agent implements. backup.configure, node.install and model.pull are not here
- * yet: the agent answers "unsupported" for them, and the preview keeps their sketch in plan/ops.ts.
+ * The plan ops the agent implements. backup.configure is not here yet: the agent answers
+ * "unsupported" for it, and the preview keeps its sketch in plan/ops.ts.
  */
 export const PLAN_AGENT_OPS = {
   "user.ensure": userEnsure,
@@ -24,6 +26,8 @@ export const PLAN_AGENT_OPS = {
   "ssh.configure": sshConfigure,
   "updates.configure": updatesConfigure,
   "system.harden": systemHarden,
+  "node.install": nodeInstall,
+  "model.pull": modelPull,
 } satisfies { [N in OpName]?: PlanAgentOp<N> };
 
 export type AgentOpName = keyof typeof PLAN_AGENT_OPS | AgentOnlyOpName;

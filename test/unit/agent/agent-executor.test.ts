@@ -121,7 +121,7 @@ describe("agentCall", () => {
 
   it("reports an op the agent does not have as unsupported", async () => {
     await expect(
-      agentCall("model.pull", { id: "x", quant: "Q4_K_M", ollama: "x" }, {}, { socketPath: h.socketPath }),
+      agentCall("backup.configure", {}, {}, { socketPath: h.socketPath }),
     ).rejects.toMatchObject({ problem: "unsupported", message: /later issue/ });
   });
 
