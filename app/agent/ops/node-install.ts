@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type Arch, ArchSchema, type CatalogNode, type Release } from "../../_schemas/catalog";
 import { OpInputSchemas } from "../../_schemas/ops";
-import { nodeById } from "../../lib/catalog/nodes";
+import { NODES } from "../../lib/catalog/nodes";
 import { RELEASES } from "../../lib/catalog/releases";
 import { type Command, runs, writes } from "../command";
 import { type Host, OpError } from "../host";
@@ -60,6 +60,8 @@ const DAEMON_RELOAD = ["systemctl", "daemon-reload"];
 const mkdirData = (dir: string) => ["install", "-d", "-m", "0750", "--", dir];
 
 export interface NodeInstallDeps {
+  /** The catalog (tests give one with verified digests). */
+  nodes: readonly CatalogNode[];
   probes: Probes;
   download: Downloader;
   releases: Record<string, Release>;
@@ -68,8 +70,8 @@ export interface NodeInstallDeps {
   healthIntervalMs: number;
 }
 
-function catalogNode(id: string): CatalogNode {
-  const node = nodeById(id);
+function catalogNode(id: string, nodes: readonly CatalogNode[] = NODES): CatalogNode {
+  const node = nodes.find((n) => n.id === id);
   if (!node) throw new OpError(`there is no node "${id}" in this Freehold's catalog`);
   return node;
 }
@@ -90,8 +92,13 @@ async function recordedMode(host: Host, id: string): Promise<string | null | und
   return parsed.success ? parsed.data.mode : undefined;
 }
 
-function quadletOf(node: CatalogNode, install: OciInstall, preview = false): string {
-  const after = node.dependsOn.flatMap((d) => unitsOf(catalogNode(d.node)));
+function quadletOf(
+  node: CatalogNode,
+  install: OciInstall,
+  nodes: readonly CatalogNode[],
+  preview = false,
+): string {
+  const after = node.dependsOn.flatMap((d) => unitsOf(catalogNode(d.node, nodes)));
   return renderQuadlet(node, install, {
     after,
     ...(dependsOnBitcoin(node) ? { envFile: envFilePath(node.id) } : {}),
@@ -99,8 +106,8 @@ function quadletOf(node: CatalogNode, install: OciInstall, preview = false): str
   });
 }
 
-function previewCommands(input: Input): Command[] {
-  const node = catalogNode(input.id);
+function previewCommands(input: Input, nodes: readonly CatalogNode[]): Command[] {
+  const node = catalogNode(input.id, nodes);
   const out: Command[] = [];
   for (const i of node.install) {
     if (i.kind === "debian") out.push(runs(aptInstall(i.package)), runs(enableNow(debianUnit(i))));
@@ -133,7 +140,7 @@ function previewCommands(input: Input): Command[] {
     for (const i of oci)
       out.push(
         runs(mkdirData(dataDir(node, i))),
-        writes(quadletPath(node, i), 0o644, quadletOf(node, i, true)),
+        writes(quadletPath(node, i), 0o644, quadletOf(node, i, nodes, true)),
       );
     out.push(runs(DAEMON_RELOAD));
     for (const i of oci)
@@ -164,7 +171,7 @@ async function preflight(host: Host, deps: NodeInstallDeps, node: CatalogNode, i
   const arch = await hostArch(host);
   if (!node.architectures.includes(arch)) throw new OpError(`${node.name} does not run on ${arch}`);
   // Placeholders are refused before anything is installed: no half-installed node.
-  for (const i of ociOf(node)) quadletOf(node, i);
+  for (const i of ociOf(node)) quadletOf(node, i, deps.nodes);
   for (const i of node.install) {
     if (i.kind !== "release") continue;
     const release = deps.releases[i.release];
@@ -177,7 +184,7 @@ async function preflight(host: Host, deps: NodeInstallDeps, node: CatalogNode, i
       );
   }
   for (const dep of node.dependsOn) {
-    const depNode = catalogNode(dep.node);
+    const depNode = catalogNode(dep.node, deps.nodes);
     const mode = await recordedMode(host, dep.node);
     if (mode === undefined)
       throw new OpError(
@@ -225,14 +232,18 @@ async function ensureDebian(host: Host, install: DebianInstall): Promise<boolean
   return changed;
 }
 
-async function ensureContainers(host: Host, node: CatalogNode): Promise<boolean> {
+async function ensureContainers(
+  host: Host,
+  node: CatalogNode,
+  nodes: readonly CatalogNode[],
+): Promise<boolean> {
   const oci = ociOf(node);
   if (oci.length === 0) return false;
   let reload = await ensureFile(host, NETWORK_FILE, renderNetwork(), 0o644);
   const rewritten = new Set<string>();
   for (const i of oci) {
     await host.run(mkdirData(dataDir(node, i)));
-    if (await ensureFile(host, quadletPath(node, i), quadletOf(node, i), 0o644)) {
+    if (await ensureFile(host, quadletPath(node, i), quadletOf(node, i, nodes), 0o644)) {
       rewritten.add(containerUnitBase(node, i));
       reload = true;
     }
@@ -259,10 +270,10 @@ export function makeNodeInstall(deps: NodeInstallDeps): PlanAgentOp<"node.instal
     name: "node.install",
     input: OpInputSchemas["node.install"],
     secrets: [],
-    preview: previewCommands,
+    preview: (input) => previewCommands(input, deps.nodes),
 
     async run(input, _secrets, host) {
-      const node = catalogNode(input.id);
+      const node = catalogNode(input.id, deps.nodes);
       const arch = await preflight(host, deps, node, input);
       const mode = modeOf(node, input);
       let changed = false;
@@ -276,7 +287,7 @@ export function makeNodeInstall(deps: NodeInstallDeps): PlanAgentOp<"node.instal
         changed = (await installRelease(host, { release, arch, download: deps.download })) || changed;
         changed = (await ensureOllamaService(host, release)) || changed;
       }
-      changed = (await ensureContainers(host, node)) || changed;
+      changed = (await ensureContainers(host, node, deps.nodes)) || changed;
       if (input.onion) changed = (await ensureOnion(host, node)) || changed;
       await host.run(["install", "-d", "-m", "0755", "--", NODE_STATE_DIR]);
       changed =
@@ -315,6 +326,7 @@ export function makeNodeInstall(deps: NodeInstallDeps): PlanAgentOp<"node.instal
 }
 
 export const nodeInstall = makeNodeInstall({
+  nodes: NODES,
   probes: realProbes,
   download: realDownload,
   releases: RELEASES,
