@@ -120,9 +120,10 @@ describe("agentCall", () => {
   });
 
   it("reports an op the agent does not have as unsupported", async () => {
-    await expect(
-      agentCall("backup.configure", {}, {}, { socketPath: h.socketPath }),
-    ).rejects.toMatchObject({ problem: "unsupported", message: /later issue/ });
+    await expect(agentCall("backup.configure", {}, {}, { socketPath: h.socketPath })).rejects.toMatchObject({
+      problem: "unsupported",
+      message: /later issue/,
+    });
   });
 
   it("passes a refusal on as forbidden", async () => {

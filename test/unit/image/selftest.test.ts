@@ -32,7 +32,10 @@ describe("boot self-test report", () => {
     ]);
     // Empty and zero timestamps (a unit that never started) are left out, not reported as 0 s.
     expect(parsed?.timeline).toEqual({ userspace: 2.5, "active_freehold-web.service": 31.25 });
-    expect(parsed?.criticalChain).toEqual(["freehold-web.service @31.250s", "freehold-tls.service @28.1s +3.1s"]);
+    expect(parsed?.criticalChain).toEqual([
+      "freehold-web.service @31.250s",
+      "freehold-tls.service @28.1s +3.1s",
+    ]);
   });
 
   it("delivers the script and unit as base64 SMBIOS credentials", () => {

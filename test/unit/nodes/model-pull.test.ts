@@ -79,11 +79,7 @@ describe("model.pull", () => {
     tags = [];
     fail = false;
     const host = new RecordingHost();
-    const transfers: unknown[] = [];
-    host.progress = (m, t) => {
-      host.messages.push(m);
-      if (t) transfers.push(t);
-    };
+    const transfers = host.transfers;
     const outcome = await op().run(input, {}, host);
     expect(outcome).toMatchObject({
       changed: true,
@@ -92,9 +88,7 @@ describe("model.pull", () => {
     });
     expect(transfers.length).toBeGreaterThan(3);
     expect(transfers.at(-1)).toMatchObject({ doneBytes: 4_001_000, totalBytes: 4_001_000, etaSeconds: 0 });
-    expect(transfers.some((t) => (t as { bytesPerSecond: number | null }).bytesPerSecond !== null)).toBe(
-      true,
-    );
+    expect(transfers.some((t) => t.bytesPerSecond !== null)).toBe(true);
     expect(host.messages.some((m) => /qwen2\.5:0\.5b: success/.test(m))).toBe(true);
     expect(host.calls).toEqual([]); // no commands: everything goes through Ollama's API
     const before = pulls;
