@@ -6,14 +6,14 @@
  * Debian's archive keyring, package hash against the signed index), keeps its static qemu-aarch64
  * in the build cache and registers that. Nothing of it goes into the image.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
+import { downloadDebs } from "./apt-fetch";
 import { capture, run } from "./exec";
 
 export const HOST_QEMU_AARCH64 = "/usr/bin/qemu-aarch64-static";
 export const MIN_MAJOR = 9;
 const SUITE = "trixie";
-const KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
 /** "qemu-aarch64 version 10.0.13 (Debian 1:10.0.13+ds-0+deb13u1)" → 10. */
 export function qemuMajor(versionOutput: string): number | null {
@@ -34,18 +34,7 @@ export function cachedQemuPath(cacheDir: string): string {
   return path.join(cacheDir, "qemu-user", SUITE, "qemu-aarch64");
 }
 
-/** apt options that give apt-get its own sources, lists and cache: the host's apt is not touched. */
-export function privateAptOptions(dir: string): string[] {
-  return [
-    `-o=Dir::Etc::SourceList=${dir}/sources.list`,
-    `-o=Dir::Etc::SourceParts=${dir}/sources.list.d`,
-    `-o=Dir::State::Lists=${dir}/lists`,
-    `-o=Dir::Cache=${dir}/cache`,
-    "-o=Debug::NoLocking=true",
-    "-o=APT::Sandbox::User=root",
-    "-o=Acquire::Retries=3",
-  ];
-}
+export { privateAptOptions } from "./apt-fetch";
 
 /** Download trixie's qemu-user and keep its static qemu-aarch64 at cachedQemuPath(cacheDir). */
 export async function fetchQemuUser(cacheDir: string, mirror: string): Promise<string> {
@@ -53,17 +42,7 @@ export async function fetchQemuUser(cacheDir: string, mirror: string): Promise<s
   mkdirSync(path.dirname(target), { recursive: true });
   const dir = mkdtempSync(path.join(path.dirname(target), ".fetch-"));
   try {
-    for (const d of ["sources.list.d", "lists/partial", "cache/archives/partial", "deb"])
-      mkdirSync(path.join(dir, d), { recursive: true });
-    writeFileSync(`${dir}/sources.list`, `deb [signed-by=${KEYRING}] ${mirror} ${SUITE} main\n`);
-    const apt = privateAptOptions(dir);
-    const hint = `check the connection to ${mirror}; or install qemu-user ${MIN_MAJOR}+ on the host`;
-    await run(["apt-get", ...apt, "update"], { hint });
-    await run(["apt-get", ...apt, "download", "qemu-user"], { cwd: `${dir}/deb`, hint });
-    const debs = (await capture(["find", `${dir}/deb`, "-name", "qemu-user_*.deb"]))
-      .split("\n")
-      .filter(Boolean);
-    const deb = debs[0];
+    const deb = (await downloadDebs(dir, mirror, SUITE, ["qemu-user"]))[0];
     if (!deb) throw new Error("apt-get download qemu-user produced no package");
     await run(["dpkg-deb", "--fsys-tarfile", deb], { stdoutFile: `${dir}/data.tar` });
     await run(["tar", "-xf", `${dir}/data.tar`, "-C", dir, "./usr/bin/qemu-aarch64"]);

@@ -76,10 +76,22 @@ export const AgentIssueSchema = z.strictObject({
 });
 export type AgentIssue = z.infer<typeof AgentIssueSchema>;
 
+/** A download's progress (model.pull, node.install): bytes so far and what they say about the rest. */
+export const TransferProgressSchema = z.strictObject({
+  doneBytes: z.number().int().nonnegative(),
+  /** null while the size is not known yet. */
+  totalBytes: z.number().int().nonnegative().nullable(),
+  /** Over the last few seconds; null until two samples are apart in time. */
+  bytesPerSecond: z.number().nonnegative().nullable(),
+  etaSeconds: z.number().nonnegative().nullable(),
+});
+export type TransferProgress = z.infer<typeof TransferProgressSchema>;
+
 export const AgentProgressSchema = z.strictObject({
   id: AgentRequestIdSchema,
   event: z.literal("progress"),
   message: z.string().max(4000),
+  transfer: TransferProgressSchema.optional(),
 });
 export type AgentProgress = z.infer<typeof AgentProgressSchema>;
 

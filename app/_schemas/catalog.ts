@@ -8,6 +8,26 @@ const Bytes = z.number().int().nonnegative();
 const Source = z.string().regex(/^https:\/\/\S+( — .+)?$/, "an https URL, optionally followed by ' — note'");
 
 export const ArchSchema = z.enum(["amd64", "arm64"]);
+export type Arch = z.infer<typeof ArchSchema>;
+
+const PortNumber = z.number().int().min(1).max(65535);
+/** A systemd unit name (no path, no template instance arguments that need quoting). */
+const UnitName = z.string().regex(/^[a-zA-Z0-9@._-]+\.(service|socket|timer)$/);
+
+/**
+ * How to tell that a node works, besides its systemd units being active: a TCP port accepting
+ * connections on localhost, or an HTTP GET on localhost answering with the expected status.
+ */
+export const HealthCheckSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("tcp"), port: PortNumber }),
+  z.strictObject({
+    kind: z.literal("http"),
+    port: PortNumber,
+    path: z.string().regex(/^\/[A-Za-z0-9._~/?=&%-]*$/),
+    expectStatus: z.number().int().min(100).max(599),
+  }),
+]);
+export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 
 export const InstallSchema = z.discriminatedUnion("kind", [
   z.strictObject({
@@ -16,6 +36,8 @@ export const InstallSchema = z.discriminatedUnion("kind", [
     package: z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/),
     suite: z.enum(["trixie", "trixie-backports"]),
     source: Source,
+    /** The systemd unit the package ships (default: `<package>.service`). */
+    unit: UnitName.optional(),
   }),
   z.strictObject({
     kind: z.literal("oci"),
@@ -29,8 +51,52 @@ export const InstallSchema = z.discriminatedUnion("kind", [
      */
     digestStatus: z.enum(["placeholder", "verified"]),
     source: Source,
+    /** Names the container when a node runs several (unit freehold-<node>-<name>); default: the node's id. */
+    name: Id.optional(),
+    /** Where the node's directory on the data volume is mounted in the container (default /data). */
+    mount: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._/-]*$/)
+      .optional(),
+    /** Which of the node's ports this container publishes (default: all of them). */
+    ports: z.array(PortNumber).optional(),
+    /** The image writes outside its data directory, so its root cannot be read-only (default false). */
+    writableRoot: z.boolean().optional(),
+    /** Started only when the owner (or the heater policy) turns it on: XMRig. */
+    onDemand: z.boolean().optional(),
+    /** A command the container runtime runs inside it to tell it is healthy (quadlet HealthCmd). */
+    healthCmd: z
+      .string()
+      .regex(/^[A-Za-z0-9 ._/:=-]+$/)
+      .optional(),
+  }),
+  z.strictObject({
+    /** An upstream release tarball pinned by SHA-256 (see app/lib/catalog/releases.ts). */
+    kind: z.literal("release"),
+    release: z.enum(["ollama"]),
+    source: Source,
   }),
 ]);
+
+/**
+ * An upstream release pinned per architecture by SHA-256. "placeholder" hashes are not the real
+ * file's (nothing can be downloaded from here): provisioning refuses them, like placeholder digests.
+ */
+export const ReleaseSchema = z.strictObject({
+  name: Id,
+  version: z.string().regex(/^[0-9][0-9A-Za-z.+-]*$/),
+  /** `{version}` and `{arch}` are replaced; https only. */
+  urlPattern: z.string().regex(/^https:\/\/\S+\{version\}\S*\{arch\}\S*$/),
+  files: z.record(
+    ArchSchema,
+    z.strictObject({
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      hashStatus: z.enum(["placeholder", "verified"]),
+    }),
+  ),
+  source: Source,
+});
+export type Release = z.infer<typeof ReleaseSchema>;
 
 export const PortSchema = z.strictObject({
   port: z.number().int().min(1).max(65535),
@@ -86,6 +152,10 @@ export const NodeSchema = z.strictObject({
   dataDirs: z.array(z.string().regex(/^\/var\/lib\/[a-z0-9._/-]+$/)),
   /** What the owner must back up; everything else can be re-downloaded or rebuilt. */
   backup: z.array(z.strictObject({ path: z.string().startsWith("/"), why: z.string().min(1) })),
+  /** Checks beyond "its units are active" (default: TCP on its first TCP port). */
+  health: z.array(HealthCheckSchema).optional(),
+  /** TCP ports it can also serve as a Tor onion service (none: it serves nothing worth it). */
+  onion: z.array(PortNumber).optional(),
 });
 
 export const NodeCatalogSchema = z.array(NodeSchema).superRefine((nodes, ctx) => {
@@ -96,6 +166,27 @@ export const NodeCatalogSchema = z.array(NodeSchema).superRefine((nodes, ctx) =>
     ids.add(node.id);
   }
   for (const [i, node] of nodes.entries()) {
+    const tcp = new Set(node.ports.filter((p) => p.protocol === "tcp").map((p) => p.port));
+    const all = new Set(node.ports.map((p) => p.port));
+    for (const port of node.onion ?? []) {
+      if (!tcp.has(port))
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "onion"],
+          message: `${port} is not a TCP port of ${node.id}`,
+        });
+    }
+    for (const [j, install] of node.install.entries()) {
+      if (install.kind !== "oci") continue;
+      for (const port of install.ports ?? []) {
+        if (!all.has(port))
+          ctx.addIssue({
+            code: "custom",
+            path: [i, "install", j],
+            message: `${port} is not a port of ${node.id}`,
+          });
+      }
+    }
     for (const [j, dep] of node.dependsOn.entries()) {
       const target = nodes.find((n) => n.id === dep.node);
       if (!target) {

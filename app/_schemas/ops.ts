@@ -87,7 +87,12 @@ export const OpInputSchemas = {
   }),
   /** Kernel and network sysctls (no choices: the same hardening on every box). */
   "system.harden": z.strictObject({}),
-  "node.install": z.strictObject({ id: Id, mode: Id.optional() }),
+  "node.install": z.strictObject({
+    id: Id,
+    mode: Id.optional(),
+    /** Also serve it as a Tor onion service (the tor node must be installed). */
+    onion: z.boolean().optional(),
+  }),
   "model.pull": z.strictObject({ id: Id, quant: QuantSchema, ollama: z.string().max(200) }),
 } as const;
 

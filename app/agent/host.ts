@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { TransferProgress } from "../_schemas/agent";
 import type { SecretName } from "../_schemas/ops";
 
 /**
@@ -36,7 +37,8 @@ export interface Host {
   writeFile(path: string, content: string, mode: number): Promise<void>;
   removeFile(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
-  progress(message: string): void;
+  /** A line for the requester; downloads add their bytes done/total, rate and ETA. */
+  progress(message: string, transfer?: TransferProgress): void;
 }
 
 export interface OpOutcome {

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
 import path from "node:path";
+import type { TransferProgress } from "../_schemas/agent";
 import { type ExecOptions, type ExecResult, type Host, OpError } from "./host";
 
 /**
@@ -19,7 +20,9 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 const MAX_OUTPUT = 16 * 1024 * 1024;
 
 export class RealHost implements Host {
-  constructor(private readonly onProgress: (message: string) => void = () => {}) {}
+  constructor(
+    private readonly onProgress: (message: string, transfer?: TransferProgress) => void = () => {},
+  ) {}
 
   run(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const [file, ...args] = argv;
@@ -153,12 +156,12 @@ export class RealHost implements Host {
     }
   }
 
-  progress(message: string): void {
-    this.onProgress(message);
+  progress(message: string, transfer?: TransferProgress): void {
+    this.onProgress(message, transfer);
   }
 }
 
 /** The agent's host factory: one RealHost per request, reporting progress to that request. */
-export function createRealHost(progress: (message: string) => void): Host {
+export function createRealHost(progress: (message: string, transfer?: TransferProgress) => void): Host {
   return new RealHost(progress);
 }

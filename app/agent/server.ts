@@ -11,6 +11,7 @@ import {
   type AgentResponse,
   AgentSuccessSchema,
   agentOpTimeoutMs,
+  type TransferProgress,
 } from "../_schemas/agent";
 import { OpInputSchemas, type SecretName, SecretNameSchema } from "../_schemas/ops";
 import { LineReader } from "../lib/ndjson";
@@ -32,7 +33,7 @@ import { type PeerLookup, procPeerUid } from "./peer";
  * the agent (to the client or the journal) has each secret of the request replaced by its name.
  */
 
-export type HostFactory = (progress: (message: string) => void) => Host;
+export type HostFactory = (progress: (message: string, transfer?: TransferProgress) => void) => Host;
 
 export interface AgentServerOptions {
   ops: Readonly<Record<string, AgentOp>>;
@@ -60,9 +61,6 @@ export interface AgentServer extends net.Server {
   /** Stops accepting, answers queued requests "busy", and resolves once the running op settled. */
   stop(): Promise<void>;
 }
-
-/** Ops of the plan that the agent implements with a later issue. */
-const LATER = new Set(["node.install", "model.pull"]);
 
 const MAX_TEXT = 4000;
 
@@ -144,8 +142,13 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
       audit({ event: "op", id: job.id, op: job.op.name, uid: job.uid, outcome: "abandoned", ms: 0 });
       return;
     }
-    const host = options.host((message) => {
-      job.send({ id: job.id, event: "progress", message: text(String(message)) });
+    const host = options.host((message, transfer) => {
+      job.send({
+        id: job.id,
+        event: "progress",
+        message: text(String(message)),
+        ...(transfer ? { transfer } : {}),
+      });
     });
     const limit = timeoutMs(job.op.name);
     const running = Promise.resolve().then(() => job.op.run(job.input, job.secrets, host));
@@ -266,15 +269,6 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     const op = Object.hasOwn(options.ops, name) ? options.ops[name] : undefined;
     if (!op) {
       const planned = Object.hasOwn(OpInputSchemas, name);
-      if (planned && LATER.has(name)) {
-        const others = [...LATER].filter((n) => n !== name).join(" and ");
-        return fail(
-          request.data.id,
-          "unsupported",
-          `${name} is not implemented in this freehold-agent yet: it arrives with a later issue (as do ${others})`,
-          { hint: "leave this step out of the plan for now, or update Freehold once a release has it" },
-        );
-      }
       return fail(
         request.data.id,
         "unsupported",

@@ -9,6 +9,8 @@ import type { PlanAgentOp } from "./common";
 import { firewallApply } from "./firewall-apply";
 import { firewallConfirm } from "./firewall-confirm";
 import { hostnameSet } from "./hostname-set";
+import { modelPull } from "./model-pull";
+import { nodeInstall } from "./node-install";
 import { sshConfigure } from "./ssh-configure";
 import { systemHarden } from "./system-harden";
 import { updatesConfigure } from "./updates-configure";
@@ -19,8 +21,7 @@ import { volumeTpm2 } from "./volume-tpm2";
 import { volumeUnlock } from "./volume-unlock";
 
 /**
- * The plan ops the agent implements. node.install and model.pull are not here
- * yet: the agent answers "unsupported" for them, and the preview keeps their sketch in plan/ops.ts.
+ * The plan ops the agent implements: every op a plan can hold (the registry test checks it).
  */
 export const PLAN_AGENT_OPS = {
   "user.ensure": userEnsure,
@@ -32,7 +33,9 @@ export const PLAN_AGENT_OPS = {
   "updates.configure": updatesConfigure,
   "system.harden": systemHarden,
   "backup.configure": backupConfigure,
-} satisfies { [N in OpName]?: PlanAgentOp<N> };
+  "node.install": nodeInstall,
+  "model.pull": modelPull,
+} satisfies { [N in OpName]: PlanAgentOp<N> };
 
 export type AgentOpName = keyof typeof PLAN_AGENT_OPS | AgentOnlyOpName;
 

@@ -14,17 +14,36 @@ const GB = 1e9;
  * its real manifest-list digest and flips digestStatus to "verified"; provisioning refuses
  * placeholders.
  */
-function oci(image: string, tag: string, source: string) {
-  const digest = `sha256:${createHash("sha256").update(`${image}:${tag}`).digest("hex")}`;
-  return { kind: "oci" as const, image, tag, digest, digestStatus: "placeholder" as const, source };
+/** How the container runs: see InstallSchema (mount point, ports, read-only root, HealthCmd). */
+interface Runtime {
+  name?: string;
+  mount?: string;
+  ports?: number[];
+  writableRoot?: boolean;
+  onDemand?: boolean;
+  healthCmd?: string;
 }
 
-function debian(pkg: string) {
+function oci(image: string, tag: string, source: string, runtime: Runtime = {}) {
+  const digest = `sha256:${createHash("sha256").update(`${image}:${tag}`).digest("hex")}`;
+  return {
+    kind: "oci" as const,
+    image,
+    tag,
+    digest,
+    digestStatus: "placeholder" as const,
+    source,
+    ...runtime,
+  };
+}
+
+function debian(pkg: string, unit?: string) {
   return {
     kind: "debian" as const,
     package: pkg,
     suite: "trixie" as const,
     source: `https://packages.debian.org/trixie/${pkg}`,
+    ...(unit ? { unit } : {}),
   };
 }
 
@@ -39,7 +58,13 @@ const nodes: CatalogNodeInput[] = [
     summary:
       "A Bitcoin full node: downloads and checks every block itself, so your wallet trusts no one else's server.",
     heavy: false,
-    install: [oci("docker.io/btcpayserver/bitcoin", "29.0", "https://hub.docker.com/r/btcpayserver/bitcoin")],
+    install: [
+      oci("docker.io/btcpayserver/bitcoin", "29.0", "https://hub.docker.com/r/btcpayserver/bitcoin", {
+        mount: "/data",
+      }),
+    ],
+    health: [{ kind: "tcp", port: 8332 }],
+    onion: [8333],
     ports: [
       { port: 8333, protocol: "tcp", exposure: "public", purpose: "peer-to-peer (optional inbound)" },
       { port: 8332, protocol: "tcp", exposure: "localhost", purpose: "JSON-RPC for Lightning and electrs" },
@@ -95,8 +120,13 @@ const nodes: CatalogNodeInput[] = [
     summary: "A Lightning Network node for fast, cheap Bitcoin payments through payment channels.",
     heavy: false,
     install: [
-      oci("docker.io/lightninglabs/lnd", "v0.19.3-beta", "https://hub.docker.com/r/lightninglabs/lnd"),
+      oci("docker.io/lightninglabs/lnd", "v0.19.3-beta", "https://hub.docker.com/r/lightninglabs/lnd", {
+        mount: "/root/.lnd",
+        healthCmd: "lncli --network=mainnet state",
+      }),
     ],
+    health: [{ kind: "tcp", port: 10009 }],
+    onion: [9735, 10009],
     ports: [
       { port: 9735, protocol: "tcp", exposure: "public", purpose: "Lightning peers (or via Tor only)" },
       { port: 10009, protocol: "tcp", exposure: "lan", purpose: "gRPC for wallet apps" },
@@ -146,8 +176,11 @@ const nodes: CatalogNodeInput[] = [
         "docker.io/getumbrel/electrs",
         "v0.10.10",
         "https://github.com/romanz/electrs/blob/master/doc/install.md",
+        { mount: "/data" },
       ),
     ],
+    health: [{ kind: "tcp", port: 50001 }],
+    onion: [50001],
     ports: [{ port: 50001, protocol: "tcp", exposure: "lan", purpose: "Electrum protocol for wallets" }],
     architectures: BOTH,
     dependsOn: [
@@ -181,7 +214,9 @@ const nodes: CatalogNodeInput[] = [
     category: "monero",
     summary: "A Monero full node: verifies the Monero chain for your own wallet and for P2Pool mining.",
     heavy: false,
-    install: [debian("monero")],
+    install: [debian("monero", "monerod.service")],
+    health: [{ kind: "tcp", port: 18089 }],
+    onion: [18089],
     ports: [
       { port: 18080, protocol: "tcp", exposure: "public", purpose: "peer-to-peer" },
       { port: 18089, protocol: "tcp", exposure: "lan", purpose: "restricted RPC for wallets" },
@@ -236,8 +271,17 @@ const nodes: CatalogNodeInput[] = [
       "Mines Monero with the CPU (RandomX) through the decentralised P2Pool; every watt it draws comes out as heat.",
     heavy: false,
     install: [
-      oci("ghcr.io/sethforprivacy/p2pool", "v4.9", "https://github.com/SChernykh/p2pool#readme"),
-      oci("ghcr.io/sethforprivacy/xmrig", "v6.24.0", "https://xmrig.com/docs/miner"),
+      oci("ghcr.io/sethforprivacy/p2pool", "v4.9", "https://github.com/SChernykh/p2pool#readme", {
+        name: "p2pool",
+        mount: "/home/p2pool/.p2pool",
+        ports: [37888],
+      }),
+      oci("ghcr.io/sethforprivacy/xmrig", "v6.24.0", "https://xmrig.com/docs/miner", {
+        name: "xmrig",
+        mount: "/home/xmrig",
+        ports: [],
+        onDemand: true,
+      }),
     ],
     ports: [{ port: 37888, protocol: "tcp", exposure: "public", purpose: "P2Pool mini sidechain peers" }],
     architectures: BOTH,
@@ -271,7 +315,13 @@ const nodes: CatalogNodeInput[] = [
     category: "social",
     summary: "Your own Nostr relay: keeps your notes and those of people you allow, served over WebSocket.",
     heavy: false,
-    install: [oci("docker.io/scsibug/nostr-rs-relay", "0.9.0", "https://github.com/scsibug/nostr-rs-relay")],
+    install: [
+      oci("docker.io/scsibug/nostr-rs-relay", "0.9.0", "https://github.com/scsibug/nostr-rs-relay", {
+        mount: "/usr/src/app/db",
+      }),
+    ],
+    health: [{ kind: "http", port: 8080, path: "/", expectStatus: 200 }],
+    onion: [8080],
     ports: [
       {
         port: 8080,
@@ -316,8 +366,10 @@ const nodes: CatalogNodeInput[] = [
         "forgejo.ellis.link/continuwuation/continuwuity",
         "v0.5.0",
         "https://continuwuity.org/deploying/docker.html",
+        { mount: "/var/lib/continuwuity" },
       ),
     ],
+    health: [{ kind: "http", port: 8008, path: "/_matrix/client/versions", expectStatus: 200 }],
     ports: [
       {
         port: 8008,
@@ -364,6 +416,7 @@ const nodes: CatalogNodeInput[] = [
         "docker.io/matrixdotorg/synapse",
         "v1.138.0",
         "https://element-hq.github.io/synapse/latest/setup/installation.html",
+        { mount: "/data", healthCmd: "curl -fsS http://localhost:8008/health" },
       ),
       debian("postgresql"),
     ],
@@ -410,7 +463,10 @@ const nodes: CatalogNodeInput[] = [
     summary: "An IPFS node: pins and serves content-addressed files to the IPFS network.",
     heavy: false,
     install: [
-      oci("docker.io/ipfs/kubo", "v0.37.0", "https://docs.ipfs.tech/install/run-ipfs-inside-docker/"),
+      oci("docker.io/ipfs/kubo", "v0.37.0", "https://docs.ipfs.tech/install/run-ipfs-inside-docker/", {
+        mount: "/data/ipfs",
+        healthCmd: "ipfs --api=/ip4/127.0.0.1/tcp/5001 id",
+      }),
     ],
     ports: [
       { port: 4001, protocol: "tcp", exposure: "public", purpose: "swarm (libp2p)" },
@@ -473,8 +529,10 @@ const nodes: CatalogNodeInput[] = [
         "docker.io/superseriousbusiness/gotosocial",
         "0.19.2",
         "https://docs.gotosocial.org/en/latest/getting_started/installation/",
+        { mount: "/gotosocial/storage" },
       ),
     ],
+    health: [{ kind: "http", port: 8080, path: "/readyz", expectStatus: 200 }],
     ports: [{ port: 8080, protocol: "tcp", exposure: "localhost", purpose: "HTTP behind Caddy (443)" }],
     architectures: BOTH,
     dependsOn: [CADDY_DEP],
@@ -511,7 +569,10 @@ const nodes: CatalogNodeInput[] = [
       "The best-known Fediverse server (Rails, Sidekiq, PostgreSQL, Redis). Heavy: prefer GoToSocial on small boxes.",
     heavy: true,
     install: [
-      oci("ghcr.io/mastodon/mastodon", "v4.4.4", "https://docs.joinmastodon.org/admin/install/"),
+      oci("ghcr.io/mastodon/mastodon", "v4.4.4", "https://docs.joinmastodon.org/admin/install/", {
+        mount: "/mastodon/public/system",
+        writableRoot: true,
+      }),
       debian("postgresql"),
       debian("redis-server"),
     ],
@@ -628,8 +689,10 @@ const nodes: CatalogNodeInput[] = [
         "docker.io/adguard/adguardhome",
         "v0.107.65",
         "https://github.com/AdguardTeam/AdGuardHome/wiki/Docker",
+        { mount: "/opt/adguardhome/work" },
       ),
     ],
+    health: [{ kind: "tcp", port: 3000 }],
     ports: [
       { port: 53, protocol: "udp", exposure: "lan", purpose: "DNS for the home network" },
       { port: 3000, protocol: "tcp", exposure: "lan", purpose: "admin web interface" },
@@ -664,7 +727,7 @@ const nodes: CatalogNodeInput[] = [
     category: "network",
     summary: "Reaches your nodes from anywhere through .onion addresses, without opening router ports.",
     heavy: false,
-    install: [debian("tor")],
+    install: [debian("tor", "tor@default.service")],
     ports: [{ port: 9050, protocol: "tcp", exposure: "localhost", purpose: "SOCKS proxy for the nodes" }],
     architectures: BOTH,
     dependsOn: [],
@@ -702,12 +765,21 @@ const nodes: CatalogNodeInput[] = [
     summary: "Runs the local language models below, with a chat interface in the browser.",
     heavy: false,
     install: [
-      oci("docker.io/ollama/ollama", "0.12.6", "https://github.com/ollama/ollama/blob/main/docs/docker.md"),
+      {
+        kind: "release",
+        release: "ollama",
+        source: "https://github.com/ollama/ollama/blob/main/docs/linux.md",
+      },
       oci(
         "ghcr.io/open-webui/open-webui",
         "v0.6.34",
         "https://docs.openwebui.com/getting-started/quick-start/",
+        { name: "open-webui", mount: "/app/backend/data", ports: [8081], writableRoot: true },
       ),
+    ],
+    health: [
+      { kind: "http", port: 11434, path: "/api/version", expectStatus: 200 },
+      { kind: "tcp", port: 8081 },
     ],
     ports: [
       { port: 11434, protocol: "tcp", exposure: "localhost", purpose: "Ollama API" },

@@ -2,6 +2,7 @@ import type { CatalogNode, Quant } from "../../_schemas/catalog";
 import type { PlanStepInput, SecretName } from "../../_schemas/ops";
 import type { WizardDraft } from "../../_schemas/wizard";
 import { backupSet } from "../backup/sets";
+import { orderNodes, orderProblem } from "../catalog/order";
 
 /**
  * Turns the wizard's choices into the ordered plan: the account first, then the name, the data
@@ -12,7 +13,7 @@ export interface PlanContext {
   owner: { username: string; sshPublicKey: string | null };
   /** A crypt(3) hash of the owner's password is waiting as a draft secret. */
   hasUnixPasswordHash: boolean;
-  /** Chosen nodes with their dependencies, in install order, and the catalog entry of each. */
+  /** Chosen nodes with their dependencies, and the catalog entry of each (ordered here). */
   nodes: { node: CatalogNode; mode?: string | undefined }[];
   models: { id: string; quant: Quant; ollama: string }[];
 }
@@ -36,6 +37,9 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
   if (!draft.nodes || !draft.models || !storage || !network || !backups || !updates) {
     throw new Error(`These steps are not done yet: ${missingSections(draft).join(", ")}`);
   }
+  const ordered = orderNodes(ctx.nodes);
+  if (!ordered.ok) throw new Error(`The nodes cannot be installed: ${orderProblem(ordered)}.`);
+  const nodes = ordered.order;
   const steps: PlanStepInput[] = [];
   const generate: SecretName[] = [];
   const adopt: SecretName[] = [];
@@ -80,7 +84,7 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
       list.push({ port: p.port, protocol: p.protocol });
   };
   if (network.ssh === "lan") add(lan, { port: 22, protocol: "tcp" });
-  for (const { node } of ctx.nodes) {
+  for (const { node } of nodes) {
     const exposure = network.exposure[node.id] ?? "lan";
     for (const port of node.ports) {
       if (port.exposure === "localhost" || exposure === "off") continue;
@@ -100,8 +104,15 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
   steps.push({ op: "system.harden", input: {} });
   steps.push({ op: "updates.configure", input: { ...updates } });
 
-  for (const { node, mode } of ctx.nodes) {
-    steps.push({ op: "node.install", input: { id: node.id, ...(mode ? { mode } : {}) } });
+  // With Tor chosen, each node that can serve an onion service gets one (Tor is installed first).
+  const onion = nodes.some(({ node }) => node.id === "tor");
+  const torFirst = [...nodes].sort((a, b) => Number(b.node.id === "tor") - Number(a.node.id === "tor"));
+  for (const { node, mode } of torFirst) {
+    const withOnion = onion && (node.onion?.length ?? 0) > 0;
+    steps.push({
+      op: "node.install",
+      input: { id: node.id, ...(mode ? { mode } : {}), ...(withOnion ? { onion: true } : {}) },
+    });
   }
   for (const model of ctx.models) {
     steps.push({ op: "model.pull", input: { id: model.id, quant: model.quant, ollama: model.ollama } });
@@ -111,7 +122,7 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
     generate.push("backup.repositoryPassword");
     const s3 = backups.target.kind === "s3";
     if (s3) adopt.push("backup.s3SecretAccessKey");
-    const set = backupSet(ctx.nodes.map(({ node }) => node));
+    const set = backupSet(nodes.map(({ node }) => node));
     steps.push({
       op: "backup.configure",
       input: {

@@ -93,17 +93,15 @@ export const OPS: { [N in OpName]: OpDef<N> } = {
   "node.install": {
     name: "node.install",
     input: OpInputSchemas["node.install"],
-    describe: (i) => `Install and start the ${i.id} node${i.mode ? ` (${i.mode})` : ""}.`,
-    commands: (i) => [
-      { argv: ["freehold-node", "install", "--mode", i.mode ?? "default", "--", i.id] },
-      { argv: ["systemctl", "enable", "--now", `freehold-node@${i.id}.service`] },
-    ],
+    describe: (i) =>
+      `Install and start the ${i.id} node${i.mode ? ` (${i.mode})` : ""}${i.onion ? ", also as a Tor onion service" : ""}.`,
+    commands: PLAN_AGENT_OPS["node.install"].preview,
   },
   "model.pull": {
     name: "model.pull",
     input: OpInputSchemas["model.pull"],
     describe: (i) => `Download the ${i.id} model (${i.quant}).`,
-    commands: (i) => [{ argv: ["ollama", "pull", "--", i.ollama] }],
+    commands: PLAN_AGENT_OPS["model.pull"].preview,
   },
 };
 

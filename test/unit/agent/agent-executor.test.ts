@@ -120,9 +120,10 @@ describe("agentCall", () => {
   });
 
   it("reports an op the agent does not have as unsupported", async () => {
-    await expect(
-      agentCall("model.pull", { id: "x", quant: "Q4_K_M", ollama: "x" }, {}, { socketPath: h.socketPath }),
-    ).rejects.toMatchObject({ problem: "unsupported", message: /later issue/ });
+    await expect(agentCall("backup.configure", {}, {}, { socketPath: h.socketPath })).rejects.toMatchObject({
+      problem: "unsupported",
+      message: /not implemented in this freehold-agent/,
+    });
   });
 
   it("passes a refusal on as forbidden", async () => {

@@ -446,7 +446,7 @@ describe("the plan's backup step", () => {
       {
         nodes: { nodes: ["lnd"], priceKwh: 0.3 },
         models: { models: [] },
-        storage: { disk: "system", encrypt: false, erase: false, diskLabel: "free space" },
+        storage: { disk: "system", encrypt: false, erase: false, diskLabel: "free space", tpmUnlock: false },
         network: { hostname: "homebox", ssh: "lan", exposure: {} },
         backups: {
           target: input.target,

@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import type { TransferProgress } from "../../../app/_schemas/agent";
 import type { SecretName } from "../../../app/_schemas/ops";
 import type { Command } from "../../../app/agent/command";
 import { type ExecOptions, type ExecResult, type Host, OpError } from "../../../app/agent/host";
@@ -24,6 +25,8 @@ export class RecordingHost implements Host {
   /** Paths that exist without content the ops read (device nodes, directories). */
   readonly present = new Set<string>();
   readonly messages: string[] = [];
+  /** The transfer figures that came with progress messages (downloads). */
+  readonly transfers: TransferProgress[] = [];
   private readonly handlers: { prefix: string[]; reply: Reply }[] = [];
 
   constructor(private readonly secrets: Record<string, string> = {}) {}
@@ -88,8 +91,9 @@ export class RecordingHost implements Host {
     return this.files.has(path) || this.present.has(path);
   }
 
-  progress(message: string): void {
+  progress(message: string, transfer?: TransferProgress): void {
     this.messages.push(message);
+    if (transfer) this.transfers.push(transfer);
   }
 
   /** The commands run, each as one string (argv joined by spaces), writes as "write PATH". */

@@ -21,7 +21,7 @@ const draft: WizardDraft = {
 };
 
 describe("the agent's registry", () => {
-  it("is closed: the issue's ops and nothing else; unsupported plan ops are absent", () => {
+  it("is closed: every plan op and the agent-only ops, nothing else", () => {
     expect(Object.keys(AGENT_OPS).sort()).toEqual([
       "backup.check",
       "backup.configure",
@@ -31,6 +31,8 @@ describe("the agent's registry", () => {
       "firewall.apply",
       "firewall.confirm",
       "hostname.set",
+      "model.pull",
+      "node.install",
       "ssh.configure",
       "system.harden",
       "updates.configure",
@@ -41,7 +43,7 @@ describe("the agent's registry", () => {
       "volume.unlock",
     ]);
     for (const [name, op] of Object.entries(AGENT_OPS)) expect(op.name).toBe(name);
-    for (const name of ["node.install", "model.pull", "__proto__", "toString", "constructor"]) {
+    for (const name of ["__proto__", "toString", "constructor"]) {
       expect(isAgentOp(name), name).toBe(false);
     }
     expect(Object.isFrozen(AGENT_OPS)).toBe(true);
@@ -58,17 +60,19 @@ describe("the agent's registry", () => {
 
   it("shows in the plan preview exactly the agent's own apply path, secrets by name only", () => {
     const relay = nodeById("nostr-relay");
-    if (!relay) throw new Error("catalog lacks nostr-relay");
+    const caddy = nodeById("caddy");
+    if (!relay || !caddy) throw new Error("catalog lacks nostr-relay or caddy");
     const { steps } = buildPlan(draft, {
       owner: { username: "alice", sshPublicKey: null },
       hasUnixPasswordHash: true,
-      nodes: [{ node: relay }],
+      // Given dependent first: the plan installs Caddy before the relay.
+      nodes: [{ node: relay }, { node: caddy }],
       models: [],
     });
     const agentSteps = steps.filter((s): s is PlanStepInput & { op: keyof typeof PLAN_AGENT_OPS } =>
       Object.hasOwn(PLAN_AGENT_OPS, s.op),
     );
-    expect(agentSteps.map((s) => s.op)).toEqual([
+    expect(agentSteps.map((s) => (s.op === "node.install" ? `${s.input.id}:${s.op}` : s.op))).toEqual([
       "user.ensure",
       "hostname.set",
       "volume.encrypt",
@@ -76,6 +80,8 @@ describe("the agent's registry", () => {
       "ssh.configure",
       "system.harden",
       "updates.configure",
+      "caddy:node.install",
+      "nostr-relay:node.install",
     ]);
     for (const step of agentSteps) {
       const op = PLAN_AGENT_OPS[step.op];

@@ -28,11 +28,12 @@ const draft: WizardDraft = {
 
 describe("building the plan", () => {
   const relay = nodeById("nostr-relay");
-  if (!relay) throw new Error("catalog lacks nostr-relay");
+  const caddy = nodeById("caddy");
+  if (!relay || !caddy) throw new Error("catalog lacks nostr-relay or caddy");
   const built = buildPlan(draft, {
     owner: { username: "alice", sshPublicKey: null },
     hasUnixPasswordHash: true,
-    nodes: [{ node: relay }],
+    nodes: [{ node: relay }, { node: caddy }],
     models: [{ id: "m", quant: "Q4_K_M", ollama: "m:tag" }],
   });
 
@@ -45,6 +46,7 @@ describe("building the plan", () => {
       "ssh.configure",
       "system.harden",
       "updates.configure",
+      "node.install",
       "node.install",
       "model.pull",
       "backup.configure",
@@ -102,6 +104,31 @@ describe("building the plan", () => {
     if (fw?.op !== "firewall.apply") throw new Error("no firewall step");
     expect(fw.input.lan).toContainEqual({ port: 22, protocol: "tcp" });
     expect(fw.input.internet.length).toBe(relay.ports.filter((p) => p.exposure === "public").length);
+  });
+
+  it("installs nodes after their dependencies, onion services with Tor, and refuses a missing dependency", () => {
+    const nodes = built.steps.flatMap((s) => (s.op === "node.install" ? [s.input.id] : []));
+    expect(nodes).toEqual(["caddy", "nostr-relay"]);
+    const ids = ["lnd", "tor", "bitcoin-core"].map((id) => nodeById(id)).filter((n) => n !== undefined);
+    const withTor = buildPlan(draft, {
+      owner: { username: "alice", sshPublicKey: null },
+      hasUnixPasswordHash: false,
+      nodes: ids.map((node) => ({ node })),
+      models: [],
+    });
+    expect(withTor.steps.flatMap((s) => (s.op === "node.install" ? [s.input] : []))).toEqual([
+      { id: "tor" },
+      { id: "bitcoin-core", onion: true },
+      { id: "lnd", onion: true },
+    ]);
+    expect(() =>
+      buildPlan(draft, {
+        owner: { username: "alice", sshPublicKey: null },
+        hasUnixPasswordHash: false,
+        nodes: [{ node: relay }],
+        models: [],
+      }),
+    ).toThrow(/nostr-relay needs caddy, which is not chosen/);
   });
 
   it("keeps one registry entry per op name", () => {
