@@ -3,8 +3,13 @@
 import { AGENT_OPS } from "./ops/index";
 import { createRealHost } from "./real-host";
 import { startAgent } from "./start";
+import { createAgentTerminal, realTerminalDeps } from "./terminal";
 
-startAgent({ ops: AGENT_OPS, host: createRealHost }).catch((error: unknown) => {
+startAgent({
+  ops: AGENT_OPS,
+  host: createRealHost,
+  openTerminal: createAgentTerminal(realTerminalDeps()),
+}).catch((error: unknown) => {
   console.error(`freehold-agent: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
