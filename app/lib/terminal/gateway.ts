@@ -250,7 +250,12 @@ export function createTerminalGateway(options: GatewayOptions): TerminalGateway 
     if (t.detachTimer) clearTimeout(t.detachTimer);
     t.detachTimer = null;
     t.ws = ws;
-    ws.on("error", () => undefined);
+    // ws reports only protocol errors here (a message over maxPayload, bad UTF-8, a bad frame); it
+    // has sent the close frame (1009 for the size) and will not read the peer's answer, so the close
+    // event would say 1006, like a dropped connection. It is no reload: end the shell.
+    ws.on("error", () => {
+      if (t.ws === ws) end(t, "protocol");
+    });
     ws.on("message", (data, isBinary) => onMessage(t, ws, data, isBinary));
     ws.on("close", (code) => {
       if (t.ws !== ws) return;

@@ -101,7 +101,7 @@ describe("node-pty for real", () => {
         "/usr/bin/setpriv",
         ["--groups", "0,4", "--", process.execPath, bundle, "--socket", socketPath],
         {
-        cwd: "/",
+          cwd: "/",
           env: { PATH: "/usr/bin:/bin", FREEHOLD_TEST_OWNER: account.name },
           stdio: ["ignore", "pipe", "pipe"],
         },
@@ -122,7 +122,9 @@ describe("node-pty for real", () => {
         const m = await io.until(/freehold-42 uid=\[(\d+)\] groups=\[([\d ]+)\] home=\[([^\]]*)\]/);
         expect(Number(m[1])).toBe(account.uid);
         const groups = (text: string) => [...new Set(text.trim().split(/\s+/).map(Number))].sort();
-        expect(groups(m[2] ?? "")).toEqual(groups(execFileSync("id", ["-G", "--", account.name], { encoding: "utf8" })));
+        expect(groups(m[2] ?? "")).toEqual(
+          groups(execFileSync("id", ["-G", "--", account.name], { encoding: "utf8" })),
+        );
         expect(groups(m[2] ?? "")).not.toContain(0);
         expect(m[3]).toBe(account.home);
         shell.resize({ cols: 123, rows: 45 });
