@@ -348,10 +348,9 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
       else pty.resize({ cols: frame.cols, rows: frame.rows });
     };
     socket.on("close", () => {
-      if (!ended) {
-        pty.kill();
-        finish("closed");
-      }
+      if (ended) return;
+      finish("closed");
+      pty.kill();
     });
   };
 

@@ -102,7 +102,7 @@ describe("node-pty for real", () => {
         ["--groups", "0,4", "--", process.execPath, bundle, "--socket", socketPath],
         {
           cwd: "/",
-          env: { PATH: "/usr/bin:/bin", FREEHOLD_TEST_OWNER: account.name },
+          env: { NODE_ENV: "test", PATH: "/usr/bin:/bin", FREEHOLD_TEST_OWNER: account.name },
           stdio: ["ignore", "pipe", "pipe"],
         },
       );
