@@ -150,7 +150,10 @@ describe("agent terminal: the owner record file", () => {
 
   it.skipIf(process.getuid?.() !== 0)("is trusted only as root's regular, unshared file", async () => {
     expect(await readOwnerRecord(file("good", "alice\n"))).toEqual({ ok: true, name: "alice" });
-    expect(await readOwnerRecord(file("writable", "alice\n", 0o666))).toMatchObject({ ok: false, missing: false });
+    expect(await readOwnerRecord(file("writable", "alice\n", 0o666))).toMatchObject({
+      ok: false,
+      missing: false,
+    });
     const theirs = file("theirs", "alice\n");
     chownSync(theirs, 65534, 65534);
     expect(await readOwnerRecord(theirs)).toMatchObject({ ok: false, missing: false });
@@ -251,7 +254,12 @@ describe("agent terminal: the socket protocol", () => {
     c1.send({ id: "t3", terminal: "open", cols: 80, rows: 24 });
     await c1.until(() => c1.closed(), "close");
     expect(c1.lines).toEqual([
-      expect.objectContaining({ id: "t3", ok: false, problem: "failed", message: "no owner account is recorded yet" }),
+      expect.objectContaining({
+        id: "t3",
+        ok: false,
+        problem: "failed",
+        message: "no owner account is recorded yet",
+      }),
     ]);
 
     for (const bad of [
