@@ -106,7 +106,8 @@ test("the owner opens the terminal with the password and runs a command", async 
   await page.getByRole("button", { name: "Open the terminal" }).click();
   await expect(page.getByTestId("terminal-status")).toHaveAttribute("data-state", "open");
   await run("echo freehold-$((6*7))");
-  await expect(rows()).toContainText("freehold-42");
+  // The first answer waits for the login shell to read its profile (seconds on a busy machine).
+  await expect(rows()).toContainText("freehold-42", { timeout: 30_000 });
 });
 
 test("the pty follows the browser's size", async () => {
