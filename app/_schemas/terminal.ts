@@ -55,9 +55,17 @@ export type TerminalClientMessage = z.infer<typeof TerminalClientMessageSchema>;
 export type TerminalServerMessage =
   | { type: "hello"; id: string; reattached: boolean; user: string }
   | { type: "data"; data: string }
-  | { type: "exit"; code: number | null; reason: TerminalEndReason };
+  | { type: "exit"; code: number | null; reason: TerminalEndReason; message?: string };
 
-export type TerminalEndReason = "exit" | "closed" | "idle" | "detached-too-long" | "protocol" | "shutdown";
+export type TerminalEndReason =
+  | "exit"
+  | "closed"
+  | "idle"
+  | "detached-too-long"
+  | "protocol"
+  | "shutdown"
+  /** The shell could not start (on the appliance: freehold-agent refused; `message` says why). */
+  | "refused";
 
 /** Close codes the terminal WebSocket uses besides the standard ones (1000, 1008, 1009, 1011). */
 export const TERMINAL_CLOSE = {

@@ -21,7 +21,7 @@ type Phase =
 type ServerMessage =
   | { type: "hello"; id: string; reattached: boolean; user: string }
   | { type: "data"; data: string }
-  | { type: "exit"; code: number | null; reason: string };
+  | { type: "exit"; code: number | null; reason: string; message?: string };
 
 const STORAGE_KEY = "freehold.terminal";
 const COLS = { min: 2, max: 500 };
@@ -122,7 +122,10 @@ export function TerminalCard() {
         } else if (message.type === "data") {
           terminal.write(message.data);
         } else if (message.type === "exit") {
-          ended = ENDED[message.reason] ?? "The terminal ended.";
+          ended =
+            message.reason === "refused"
+              ? `The terminal could not start: ${message.message ?? "see the box's log"}.`
+              : (ENDED[message.reason] ?? "The terminal ended.");
           sessionStorage.removeItem(STORAGE_KEY);
         }
       };

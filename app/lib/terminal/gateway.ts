@@ -293,7 +293,12 @@ export function createTerminalGateway(options: GatewayOptions): TerminalGateway 
       });
       if (ws.readyState === ws.OPEN) {
         ws.send(
-          JSON.stringify({ type: "exit", code: null, reason: "closed" } satisfies TerminalServerMessage),
+          JSON.stringify({
+            type: "exit",
+            code: null,
+            reason: "refused",
+            message: message.slice(0, 500),
+          } satisfies TerminalServerMessage),
         );
         ws.close(1011, message.slice(0, 120));
       }

@@ -3,9 +3,11 @@ import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { TerminalServerMessage } from "../../../app/_schemas/terminal";
+import { createAgentTerminal } from "../../../app/agent/terminal";
 import { audit } from "../../../app/lib/audit";
 import { hashPassword } from "../../../app/lib/auth/password";
 import { createSession, deleteSession, readSession, sessionIdOf } from "../../../app/lib/auth/session";
+import { agentPtyHost } from "../../../app/lib/terminal/agent-pty";
 import {
   createTerminalGateway,
   type TerminalGateway,
@@ -13,8 +15,9 @@ import {
 } from "../../../app/lib/terminal/gateway";
 import type { TerminalHub } from "../../../app/lib/terminal/hub";
 import { issueTerminalTicket } from "../../../app/lib/terminal/issue";
-import { localPtyHost } from "../../../app/lib/terminal/pty";
+import { localPtyHost, type PtyHost, spawnPty } from "../../../app/lib/terminal/pty";
 import { TICKET_TTL_MS, TicketStore } from "../../../app/lib/terminal/tickets";
+import { startHarness } from "../agent/stand-ins";
 import { tempDb } from "../wizard/temp-db";
 
 /**
@@ -41,7 +44,9 @@ interface Running {
 }
 const running: Running[] = [];
 
-async function startServer(options: { idleMs?: number; reattachMs?: number } = {}): Promise<Running> {
+async function startServer(
+  options: { idleMs?: number; reattachMs?: number; ptyHost?: PtyHost } = {},
+): Promise<Running> {
   const hub: TerminalHub = {
     tickets: new TicketStore(now),
     terminals: new Map(),
@@ -52,7 +57,7 @@ async function startServer(options: { idleMs?: number; reattachMs?: number } = {
   };
   const logs: string[] = [];
   const gateway = createTerminalGateway({
-    ptyHost: localPtyHost(),
+    ptyHost: options.ptyHost ?? localPtyHost(),
     mode: "preview",
     tls: false,
     idleMs: options.idleMs ?? 60_000,
@@ -412,6 +417,76 @@ describe("terminal WebSocket: once open", () => {
     ).toMatchObject({ ok: false, status: 410 });
     const closed = await auditRows("terminal.closed");
     expect(JSON.parse(closed.at(-1)?.detail ?? "{}")).toMatchObject({ reason: "detached-too-long" });
+  });
+});
+
+describe("terminal WebSocket on the appliance: the shell comes from freehold-agent", () => {
+  const PASSWD = "alice:x:1000:1000::/tmp:/bin/sh\n";
+
+  it("relays the agent's refusal to the page, and audits it", async () => {
+    const agent = await startHarness({
+      openTerminal: createAgentTerminal({
+        readOwner: async () => ({ ok: false, missing: true, message: "no owner account is recorded yet" }),
+        readPasswd: async () => PASSWD,
+        readShells: async () => "/bin/sh\n",
+        spawn: () => Promise.reject(new Error("must not spawn")),
+      }),
+    });
+    try {
+      const r = await startServer({ ptyHost: agentPtyHost(agent.socketPath) });
+      const s = await newSession();
+      const a = await attempt(`${r.url}?ticket=${ticketFor(r, s.sessionId)}`, {
+        origin: r.origin,
+        cookie: s.cookie,
+      });
+      if (!("ws" in a)) throw new Error(`refused: ${a.status}`);
+      expect((await a.client.untilClosed()).code).toBe(1011);
+      expect(a.client.messages).toEqual([
+        { type: "exit", code: null, reason: "refused", message: "no owner account is recorded yet" },
+      ]);
+      const refused = await auditRows("terminal.refused");
+      expect(JSON.parse(refused.at(-1)?.detail ?? "{}")).toMatchObject({
+        reason: "no owner account is recorded yet",
+      });
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it("streams the owner's shell from the agent: output, input and resizes", async () => {
+    const launches: string[][] = [];
+    const agent = await startHarness({
+      openTerminal: createAgentTerminal({
+        readOwner: async () => ({ ok: true, name: "alice" }),
+        readPasswd: async () => PASSWD,
+        readShells: async () => "/bin/sh\n",
+        // Unprivileged here: run the shell setpriv would have run, without changing users.
+        spawn: (launch, size) => {
+          launches.push([launch.file, ...launch.args]);
+          return spawnPty({ ...launch, file: "/bin/sh", args: ["-l"] }, size);
+        },
+      }),
+    });
+    try {
+      const r = await startServer({ ptyHost: agentPtyHost(agent.socketPath) });
+      const s = await newSession();
+      const c = await open(r, s);
+      expect(c.messages[0]).toMatchObject({ type: "hello", user: "alice" });
+      expect(launches).toEqual([
+        ["/usr/bin/setpriv", "--reuid", "1000", "--regid", "1000", "--init-groups", "--", "/bin/sh", "-l"],
+      ]);
+      c.send({ type: "data", data: "echo freehold-$((6*7)); echo $HOME $USER\r" });
+      await c.untilText(/freehold-42\r\n\/tmp alice\r\n/);
+      c.send({ type: "resize", cols: 140, rows: 50 });
+      c.send({ type: "data", data: "stty size\r" });
+      await c.untilText(/50 140/);
+      c.send({ type: "data", data: "exit 7\r" });
+      expect((await c.untilClosed()).code).toBe(1000);
+      expect(c.messages.at(-1)).toEqual({ type: "exit", code: 7, reason: "exit" });
+      await c.until(() => agent.logs.some((l) => l.includes('"outcome":"exited"')), "the agent's audit line");
+    } finally {
+      await agent.close();
+    }
   });
 });
 
