@@ -13,8 +13,9 @@ const nextConfig: NextConfig = {
   experimental: { preloadEntriesOnStart: false },
   // The CLI and the server read these at run time; keep them out of the bundle.
   serverExternalPackages: ["better-sqlite3", "systeminformation"],
-  // The custom server (scripts/server.ts) loads better-sqlite3 for migrations outside the traced
-  // pages; the appliance needs only the SQLite query compiler and no image optimizer.
+  // The custom server (scripts/server.ts) loads better-sqlite3 for migrations and node-pty for the
+  // terminal outside the traced pages; the appliance needs only the SQLite query compiler and no
+  // image optimizer.
   outputFileTracingIncludes: {
     "/*": [
       "./node_modules/better-sqlite3/package.json",
@@ -22,6 +23,10 @@ const nextConfig: NextConfig = {
       "./node_modules/better-sqlite3/build/Release/better_sqlite3.node",
       "./node_modules/bindings/**",
       "./node_modules/file-uri-to-path/**",
+      // The web terminal (scripts/server.ts in preview; freehold-agent on the appliance).
+      "./node_modules/node-pty/package.json",
+      "./node_modules/node-pty/lib/**/*.js",
+      "./node_modules/node-pty/build/Release/pty.node",
       "./prisma/migrations/**",
     ],
   },

@@ -8,7 +8,11 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 const require = createRequire(import.meta.url);
-const ADDONS = [{ name: "better-sqlite3", binary: "build/Release/better_sqlite3.node" }];
+const ADDONS = [
+  { name: "better-sqlite3", binary: "build/Release/better_sqlite3.node" },
+  // The web terminal's pseudo-terminals (Node-API, so one build serves every Node 20+ ABI).
+  { name: "node-pty", binary: "build/Release/pty.node" },
+];
 
 function nodeGyp() {
   if (process.env.npm_config_node_gyp) return process.env.npm_config_node_gyp;

@@ -2,6 +2,8 @@
 // Bundles freehold-agent (app/agent/main.ts) into one ESM file for the image's own Node.js:
 // /opt/freehold/agent.mjs, run as root by freehold-agent.service. zod and our code are inside it;
 // nothing else from node_modules may be (no next, no native addon): the build fails if it is.
+// node-pty (the web terminal's ptys, a native addon) stays external: agent.mjs imports it at run
+// time from /opt/freehold/node_modules/node-pty, which the standalone build ships beside it.
 // finish-build.mjs calls bundleAgent(); `node scripts/bundle-agent.mjs ENTRY OUTFILE` bundles
 // another entry the same way (the tests bundle an agent with stand-in operations).
 import path from "node:path";
@@ -16,6 +18,7 @@ export async function bundleAgent({ entry = "app/agent/main.ts", outfile }) {
     platform: "node",
     target: "node20",
     format: "esm",
+    external: ["node-pty"],
     banner: {
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     },

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Completes `next build` into a self-contained .next/standalone: our server bundled as
-// server.mjs (next and the native addon stay external; the traced node_modules has them),
-// freehold-agent bundled as agent.mjs (zod inside, nothing external), plus the static assets and
-// public files that Next leaves outside the standalone folder.
+// server.mjs (next and the native addons stay external; the traced node_modules has them, node-pty
+// through next.config.ts's outputFileTracingIncludes; ws is bundled), freehold-agent bundled as
+// agent.mjs (zod inside; only node-pty external, loaded from the same node_modules), plus the static
+// assets and public files that Next leaves outside the standalone folder.
 import { cpSync, existsSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 import { bundleAgent } from "./bundle-agent.mjs";
@@ -19,7 +20,7 @@ await build({
   platform: "node",
   target: "node20",
   format: "esm",
-  external: ["next", "better-sqlite3"],
+  external: ["next", "better-sqlite3", "node-pty"],
   banner: {
     js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
   },
@@ -30,6 +31,13 @@ rmSync(`${out}/.next/static`, { recursive: true, force: true });
 cpSync(".next/static", `${out}/.next/static`, { recursive: true });
 rmSync(`${out}/public`, { recursive: true, force: true });
 cpSync("public", `${out}/public`, { recursive: true });
+// node-pty's addon is what the terminal needs at run time, for server.mjs and agent.mjs alike.
+for (const file of ["node_modules/node-pty/package.json", "node_modules/node-pty/build/Release/pty.node"]) {
+  if (!existsSync(`${out}/${file}`)) {
+    console.error(`finish-build: ${out}/${file} is missing (next.config.ts traces it; run build-native.mjs)`);
+    process.exit(1);
+  }
+}
 rmSync(`${out}/prisma/migrations`, { recursive: true, force: true });
 cpSync("prisma/migrations", `${out}/prisma/migrations`, { recursive: true });
 // Next's server trace always carries sharp for image optimization, which the app turns off

@@ -1,7 +1,8 @@
 /**
  * freehold-web: Next.js behind our own HTTP(S) server. It applies pending database migrations
  * and issues the setup code before it listens, serves HTTPS when a certificate is configured
- * (always on the appliance), and is where the terminal's WebSocket upgrade will attach.
+ * (always on the appliance), and takes the web terminal's WebSocket upgrades
+ * (app/lib/terminal/gateway.ts; ws with noServer, on this same origin and port).
  *
  * Every request passes the guard here, before Next: the Host allowlist (DNS rebinding), the exact
  * Origin check on anything that is not GET/HEAD and on WebSocket upgrades, a per-request CSP nonce,
@@ -16,13 +17,15 @@ import http from "node:http";
 import https from "node:https";
 import os from "node:os";
 import path from "node:path";
-import type { Duplex } from "node:stream";
 import next from "next";
 import { migrate } from "../app/lib/db/migrate";
 import { readEnv } from "../app/lib/env";
 import { checkRequest, contentSecurityPolicy, type HostPolicy } from "../app/lib/http/guard";
 import { waitForTlsPair } from "../app/lib/http/tls-pair";
 import { ensureSetupCode } from "../app/lib/setup-code/bootstrap";
+import { agentPtyHost } from "../app/lib/terminal/agent-pty";
+import { createTerminalGateway, upgradeListener } from "../app/lib/terminal/gateway";
+import { localPtyHost } from "../app/lib/terminal/pty";
 
 /** Headers only this server sets; a client's copies are dropped. */
 const INTERNAL_HEADERS = [
@@ -134,26 +137,27 @@ async function main(): Promise<void> {
       ? https.createServer(await waitForTlsPair(env.FREEHOLD_TLS_CERT, env.FREEHOLD_TLS_KEY), onRequest)
       : http.createServer(onRequest);
 
+  // The web terminal: on the appliance freehold-agent hosts the owner's shell (this process may not
+  // change users); in preview the shell is this process's user's, in a pty of our own.
+  const terminal = createTerminalGateway({
+    ptyHost: env.FREEHOLD_MODE === "appliance" ? agentPtyHost(env.FREEHOLD_AGENT_SOCKET) : localPtyHost(),
+    mode: env.FREEHOLD_MODE,
+    tls,
+    idleMs: env.FREEHOLD_TERMINAL_IDLE_MS,
+    reattachMs: env.FREEHOLD_TERMINAL_REATTACH_MS,
+  });
+
   // WebSocket upgrades (the terminal; Next's dev reloader) need an allowed Host and our Origin.
   // Listeners run in order, so this one refuses before any other sees the socket.
-  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex) => {
-    const verdict = checkRequest(
-      {
-        method: req.method ?? "GET",
-        host: header(req.headers.host),
-        origin: header(req.headers.origin),
-        fetchSite: header(req.headers["sec-fetch-site"]),
-        secure: tls,
-        upgrade: true,
-      },
-      hostPolicy(),
-    );
-    if (!verdict.ok) {
-      refuse("upgrade", req, verdict.reason);
-      socket.end(`HTTP/1.1 ${verdict.status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      socket.destroy();
-    }
-  });
+  server.on(
+    "upgrade",
+    upgradeListener({
+      tls,
+      hostPolicy,
+      terminal,
+      onRefused: (req, reason) => refuse("upgrade", req, reason),
+    }),
+  );
 
   server.listen(port, hostname, () => {
     const scheme = server instanceof https.Server ? "https" : "http";
@@ -162,6 +166,7 @@ async function main(): Promise<void> {
   });
 
   const stop = () => {
+    terminal.close();
     server.close(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();
   };

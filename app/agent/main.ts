@@ -5,6 +5,7 @@ import { callOp, readProcessStdin } from "./cli";
 import { AGENT_OPS } from "./ops/index";
 import { createRealHost } from "./real-host";
 import { startAgent } from "./start";
+import { createAgentTerminal, realTerminalDeps } from "./terminal";
 
 if (process.argv[2] === "call") {
   callOp(process.argv.slice(3), {
@@ -21,7 +22,11 @@ if (process.argv[2] === "call") {
     },
   );
 } else {
-  startAgent({ ops: AGENT_OPS, host: createRealHost }).catch((error: unknown) => {
+  startAgent({
+    ops: AGENT_OPS,
+    host: createRealHost,
+    openTerminal: createAgentTerminal(realTerminalDeps()),
+  }).catch((error: unknown) => {
     console.error(`freehold-agent: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });

@@ -14,9 +14,18 @@ import {
   type TransferProgress,
 } from "../_schemas/agent";
 import { OpInputSchemas, type SecretName, SecretNameSchema } from "../_schemas/ops";
+import {
+  chunkText,
+  type TerminalFrame,
+  TerminalFrameSchema,
+  type TerminalOpened,
+  TerminalOpenRequestSchema,
+} from "../_schemas/terminal";
 import { LineReader } from "../lib/ndjson";
+import type { PtyProcess } from "../lib/terminal/pty";
 import { type AgentOp, type Host, OpError } from "./host";
 import { type PeerLookup, procPeerUid } from "./peer";
+import type { OpenTerminal } from "./terminal";
 
 /**
  * freehold-agent's server: NDJSON over a Unix socket (protocol in app/_schemas/agent.ts).
@@ -31,6 +40,10 @@ import { type PeerLookup, procPeerUid } from "./peer";
  *
  * Secret values are never echoed: they are not logged, and every message, hint and detail that leaves
  * the agent (to the client or the journal) has each secret of the request replaced by its name.
+ *
+ * The web terminal is not an op and does not wait in the queue: a connection whose first line is a
+ * TerminalOpenRequest (app/_schemas/terminal.ts) gets the owner's login shell (app/agent/terminal.ts)
+ * and from then on carries only terminal frames; closing the connection ends the shell.
  */
 
 export type HostFactory = (progress: (message: string, transfer?: TransferProgress) => void) => Host;
@@ -55,6 +68,8 @@ export interface AgentServerOptions {
    * op's processes with the service's cgroup and starts the agent afresh.
    */
   onStuck?: (op: string) => void;
+  /** Opens the owner's shell for a terminal request; absent: terminal requests are "unsupported". */
+  openTerminal?: OpenTerminal;
 }
 
 export interface AgentServer extends net.Server {
@@ -63,6 +78,15 @@ export interface AgentServer extends net.Server {
 }
 
 const MAX_TEXT = 4000;
+
+/** Per connection: whether it turned into a terminal, and whether it carried a request before. */
+interface Connection {
+  socket: net.Socket;
+  uid: number;
+  used: boolean;
+  /** Set once the connection asked for a terminal: every later line is a frame for it. */
+  terminalLine: ((line: string) => void) | null;
+}
 
 interface Job {
   id: string;
@@ -235,7 +259,106 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     return true;
   };
 
-  const handle = (line: string, uid: number, send: Job["send"], isOpen: () => boolean) => {
+  const terminals = new Set<PtyProcess>();
+
+  const startTerminal = async (raw: unknown, conn: Connection) => {
+    const { socket, uid } = conn;
+    const write = (value: unknown) => {
+      if (!socket.destroyed && socket.writable) return socket.write(`${JSON.stringify(value)}\n`);
+      return true;
+    };
+    const idGuess = AgentRequestIdSchema.safeParse((raw as { id?: unknown } | null)?.id);
+    const id = idGuess.success ? idGuess.data : null;
+    const refuse = (problem: AgentProblem, message: string, extra: Partial<AgentFailure> = {}) => {
+      write({ id, ok: false, problem, message, ...extra } satisfies AgentFailure);
+      audit({ event: "terminal", id, uid, outcome: problem, message });
+      socket.end();
+    };
+    const first = !conn.used;
+    conn.used = true;
+    // Lines that come before the shell runs are dropped: the web side waits for "opened".
+    conn.terminalLine = () => undefined;
+    const request = TerminalOpenRequestSchema.safeParse(raw);
+    if (!request.success) {
+      return refuse("invalid-input", "the terminal request does not match the agent protocol", {
+        issues: zodIssues(request.error),
+      });
+    }
+    if (!first) return refuse("invalid-input", "a terminal must be the first request on its connection");
+    if (!options.openTerminal) return refuse("unsupported", "this freehold-agent has no terminal");
+    if (stopping) return refuse("busy", "freehold-agent is stopping", { hint: "retry in a moment" });
+    const started = Date.now();
+    let result: Awaited<ReturnType<OpenTerminal>>;
+    try {
+      result = await options.openTerminal({ cols: request.data.cols, rows: request.data.rows });
+    } catch (error) {
+      return refuse(
+        "internal-error",
+        `the terminal failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    if (!result.ok) return refuse(result.problem, result.message, result.hint ? { hint: result.hint } : {});
+    const { pty } = result;
+    if (socket.destroyed || stopping) {
+      pty.kill();
+      return;
+    }
+    terminals.add(pty);
+    let ended = false;
+    const finish = (outcome: string) => {
+      if (ended) return;
+      ended = true;
+      terminals.delete(pty);
+      audit({ event: "terminal", id, uid, outcome, user: pty.user, pid: pty.pid, ms: Date.now() - started });
+    };
+    write({
+      id: request.data.id,
+      ok: true,
+      terminal: "opened",
+      pid: pty.pid,
+      user: pty.user,
+    } satisfies TerminalOpened);
+    audit({ event: "terminal", id, uid, outcome: "opened", user: pty.user, pid: pty.pid });
+    pty.onData((data) => {
+      for (const piece of chunkText(data)) {
+        if (!write({ type: "data", data: piece } satisfies TerminalFrame)) {
+          // The web side reads slowly: stop reading the pty until the socket drained.
+          pty.pause();
+          socket.once("drain", () => pty.resume());
+        }
+      }
+    });
+    pty.onExit((e) => {
+      write({ type: "exit", code: e.code, signal: e.signal } satisfies TerminalFrame);
+      socket.end();
+      finish("exited");
+    });
+    conn.terminalLine = (line) => {
+      let frame: TerminalFrame | null = null;
+      try {
+        const parsed = TerminalFrameSchema.safeParse(JSON.parse(line));
+        if (parsed.success) frame = parsed.data;
+      } catch {
+        frame = null;
+      }
+      if (!frame || frame.type === "exit") {
+        audit({ event: "terminal", id, uid, outcome: "invalid-input", message: "a frame out of protocol" });
+        pty.kill();
+        socket.destroy();
+        return;
+      }
+      if (frame.type === "data") pty.write(frame.data);
+      else pty.resize({ cols: frame.cols, rows: frame.rows });
+    };
+    socket.on("close", () => {
+      if (ended) return;
+      finish("closed");
+      pty.kill();
+    });
+  };
+
+  const handle = (line: string, conn: Connection, send: Job["send"], isOpen: () => boolean) => {
+    const uid = conn.uid;
     let opName: string | undefined;
     const fail = (
       id: string | null,
@@ -253,6 +376,11 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
       // Never repeat the line (or JSON.parse's excerpt of it): it may hold secrets.
       return fail(null, "invalid-input", "the request is not valid JSON (one JSON object per line)");
     }
+    if (raw !== null && typeof raw === "object" && Object.hasOwn(raw, "terminal")) {
+      void startTerminal(raw, conn);
+      return;
+    }
+    conn.used = true;
     const idGuess = AgentRequestIdSchema.safeParse((raw as { id?: unknown } | null)?.id);
     const id = idGuess.success ? idGuess.data : null;
     const request = AgentRequestSchema.safeParse(raw);
@@ -343,9 +471,10 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
           if (open) socket.end(`${JSON.stringify(refusal)}\n`);
           return;
         }
+        const conn: Connection = { socket, uid, used: false, terminalLine: null };
         const reader = new LineReader(
           AGENT_MAX_LINE,
-          (line) => handle(line, uid, send, () => open),
+          (line) => (conn.terminalLine ? conn.terminalLine(line) : handle(line, conn, send, () => open)),
           () => {
             send({
               id: null,
@@ -364,6 +493,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
   server.stop = async () => {
     stopping = true;
     server.close();
+    for (const pty of terminals) pty.kill();
     for (const job of queued) {
       queued.delete(job);
       job.send({

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { lstat, unlink } from "node:fs/promises";
 import type { AgentOp } from "./host";
 import { type AgentServer, createAgentServer, type HostFactory } from "./server";
+import type { OpenTerminal } from "./terminal";
 
 /**
  * Starting freehold-agent: where it listens, whom it serves, how it stops. main.ts calls this with
@@ -19,6 +20,8 @@ import { type AgentServer, createAgentServer, type HostFactory } from "./server"
 export interface AgentDeps {
   ops: Readonly<Record<string, AgentOp>>;
   host: HostFactory;
+  /** The web terminal (the owner's login shell); absent in agents built without it. */
+  openTerminal?: OpenTerminal;
 }
 
 export interface StartOptions {

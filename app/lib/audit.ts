@@ -18,6 +18,12 @@ export const AUDIT_ACTIONS = {
   "request.refused": "A request was refused by the host or origin check",
   "volume.unlocked": "The data volume was unlocked",
   "volume.unlock.failed": "A wrong passphrase was entered for the data volume",
+  "terminal.ticket": "The password was confirmed to open the terminal",
+  "terminal.ticket.failed": "A wrong password was entered to open the terminal",
+  "terminal.opened": "The terminal was opened",
+  "terminal.reattached": "The terminal was reattached after a reload",
+  "terminal.closed": "The terminal was closed",
+  "terminal.refused": "A terminal connection was refused",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

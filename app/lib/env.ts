@@ -30,6 +30,20 @@ const EnvSchema = z.object({
     .string()
     .regex(/^\/[^\0]{1,106}$/, "an absolute path of at most 107 bytes (a Unix socket path)")
     .default("/run/freehold/agent.sock"),
+  /** The web terminal ends after this long without input (ms; default 15 min). */
+  FREEHOLD_TERMINAL_IDLE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600_000)
+    .default(15 * 60_000),
+  /** A terminal whose page went away (a reload) waits this long to be reattached (ms; default 30 s). */
+  FREEHOLD_TERMINAL_REATTACH_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10 * 60_000)
+    .default(30_000),
   /** Preview executor pacing per step, in ms. */
   FREEHOLD_PREVIEW_STEP_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   /** Preview executor: fail the first attempt of this op (tests the retry path). */

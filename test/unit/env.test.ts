@@ -15,6 +15,16 @@ describe("readEnv", () => {
     );
   });
 
+  it("reads the terminal's idle and reattach times, with bounds", () => {
+    expect(readEnv({})).toMatchObject({
+      FREEHOLD_TERMINAL_IDLE_MS: 15 * 60_000,
+      FREEHOLD_TERMINAL_REATTACH_MS: 30_000,
+    });
+    expect(readEnv({ FREEHOLD_TERMINAL_IDLE_MS: "2000" }).FREEHOLD_TERMINAL_IDLE_MS).toBe(2000);
+    expect(() => readEnv({ FREEHOLD_TERMINAL_IDLE_MS: "10" })).toThrow(/FREEHOLD_TERMINAL_IDLE_MS/);
+    expect(() => readEnv({ FREEHOLD_TERMINAL_REATTACH_MS: "-1" })).toThrow(/FREEHOLD_TERMINAL_REATTACH_MS/);
+  });
+
   it("names the variable that is wrong", () => {
     expect(() => readEnv({ FREEHOLD_MODE: "production" })).toThrow(/FREEHOLD_MODE/);
     expect(() => readEnv({ PORT: "99999" })).toThrow(/PORT/);

@@ -6,6 +6,7 @@ import { volumeState } from "../../_server/volume";
 import { AUDIT_ACTIONS, type AuditAction } from "../../lib/audit";
 import { otpauthUri } from "../../lib/auth/totp";
 import { LogoutButton, TotpControls } from "./account";
+import { TerminalCard } from "./terminal";
 import { VolumeCard } from "./volume";
 
 export const metadata = { title: "Dashboard · Freehold" };
@@ -32,6 +33,10 @@ export default async function DashboardPage() {
       <section className="card" aria-labelledby="volume-heading">
         <h2 id="volume-heading">Data</h2>
         <VolumeCard state={volume} />
+      </section>
+      <section className="card" aria-labelledby="terminal-heading">
+        <h2 id="terminal-heading">Terminal</h2>
+        <TerminalCard />
       </section>
       <section className="card" aria-labelledby="security-heading">
         <h2 id="security-heading">Two-step sign-in</h2>

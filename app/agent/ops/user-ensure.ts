@@ -1,6 +1,7 @@
 import { type OpInput, OpInputSchemas } from "../../_schemas/ops";
 import { type Command, runs, writes } from "../command";
 import { type Host, OpError } from "../host";
+import { OWNER_FILE } from "../terminal";
 import type { PlanAgentOp } from "./common";
 
 /**
@@ -8,6 +9,8 @@ import type { PlanAgentOp } from "./common";
  * shadow entry; creates the account, adds sudo, sets the crypt(3) hash (chpasswd on stdin) or keeps
  * it locked, and writes ~/.ssh/authorized_keys. An empty key list leaves authorized_keys as it is
  * (the owner may have added keys by hand); sudo: false never removes an existing membership.
+ * Once the account verifies, the name is recorded in OWNER_FILE (root's, 0644): the web terminal's
+ * shell runs as that account and no other (app/agent/terminal.ts), whatever the web app asks.
  */
 
 type Input = OpInput<"user.ensure">;
@@ -50,11 +53,15 @@ interface UserState {
   /** The shadow password field: a hash, or "!..."/"*" when locked. */
   shadow: string | null;
   authorizedKeys: string | null;
+  /** OWNER_FILE's content. */
+  ownerRecord: string | null;
 }
 
 async function observe(host: Host, name: string): Promise<UserState> {
   const pw = await host.run(["getent", "passwd", "--", name], { okCodes: [0, 2] });
-  if (pw.code !== 0) return { exists: false, home: null, groups: [], shadow: null, authorizedKeys: null };
+  const ownerRecord = await host.readFile(OWNER_FILE);
+  if (pw.code !== 0)
+    return { exists: false, home: null, groups: [], shadow: null, authorizedKeys: null, ownerRecord };
   const home = pw.stdout.trim().split(":")[5] ?? "";
   if (!SAFE_HOME.test(home)) throw new OpError(`${name} has an unexpected home directory "${home}"`);
   const id = await host.run(["id", "-nG", "--", name]);
@@ -65,8 +72,12 @@ async function observe(host: Host, name: string): Promise<UserState> {
     groups: id.stdout.trim().split(/\s+/),
     shadow: sh.code === 0 ? (sh.stdout.trim().split(":")[1] ?? null) : null,
     authorizedKeys: await host.readFile(`${home}/.ssh/authorized_keys`),
+    ownerRecord,
   };
 }
+
+const ownerLine = (name: string) => `${name}\n`;
+const OWNER_UNRECORDED = "owner not recorded";
 
 const wantedKeys = (input: Input) =>
   input.sshAuthorizedKeys.length > 0 ? `${input.sshAuthorizedKeys.join("\n")}\n` : null;
@@ -79,6 +90,7 @@ function problems(input: Input, s: UserState, hash: string | undefined): string[
   if (hash !== undefined ? s.shadow !== hash : !isLocked(s.shadow)) out.push("password differs");
   const keys = wantedKeys(input);
   if (keys !== null && s.authorizedKeys !== keys) out.push("authorized_keys differs");
+  if (s.ownerRecord !== ownerLine(input.username)) out.push(OWNER_UNRECORDED);
   return out;
 }
 
@@ -115,6 +127,7 @@ export const userEnsure: PlanAgentOp<"user.ensure"> = {
         runs(chownSsh(input.username, `${home}/.ssh`)),
       );
     }
+    commands.push(writes(OWNER_FILE, 0o644, ownerLine(input.username)));
     return commands;
   },
 
@@ -127,7 +140,7 @@ export const userEnsure: PlanAgentOp<"user.ensure"> = {
 
     let state = await observe(host, name);
     const before = problems(input, state, hash);
-    if (before.length > 0) {
+    if (before.some((p) => p !== OWNER_UNRECORDED)) {
       const keys = wantedKeys(input);
       if (keys !== null && state.authorizedKeys !== keys) {
         // Check every key with ssh-keygen before anything is written (the schema checked the shape).
@@ -153,8 +166,14 @@ export const userEnsure: PlanAgentOp<"user.ensure"> = {
       }
     }
 
-    const after = await observe(host, name);
-    const left = problems(input, after, hash);
+    let after = await observe(host, name);
+    let left = problems(input, after, hash);
+    // Record the owner only for an account that verified.
+    if (left.length === 1 && left[0] === OWNER_UNRECORDED) {
+      await host.writeFile(OWNER_FILE, ownerLine(name), 0o644);
+      after = { ...after, ownerRecord: await host.readFile(OWNER_FILE) };
+      left = problems(input, after, hash);
+    }
     return {
       changed: before.length > 0,
       verified: left.length === 0,
