@@ -5,6 +5,7 @@
  */
 import https from "node:https";
 import type { TLSSocket } from "node:tls";
+import WebSocket from "ws";
 import { pollUntil } from "../../app/lib/poll";
 
 export interface ApiAnswer {
@@ -73,6 +74,53 @@ export class WizardClient {
       req.on("error", reject);
       req.end(payload);
     });
+  }
+
+  /**
+   * Opens the web terminal as the dashboard does (password → single-use ticket → WebSocket on the
+   * same origin), types `command`, and resolves with the output once `until` matches it.
+   */
+  async terminal(password: string, command: string, until: RegExp, timeoutMs = 120_000): Promise<string> {
+    const issued = await this.expect("POST", "/api/terminal/ticket", { password });
+    const ticket = String(issued.body.ticket);
+    const url = `wss://127.0.0.1:${this.port}/api/terminal/ws?ticket=${encodeURIComponent(ticket)}&cols=120&rows=30`;
+    const ws = new WebSocket(url, {
+      rejectUnauthorized: false,
+      headers: { host: this.host, origin: `https://${this.host}`, cookie: this.cookie },
+    });
+    let output = "";
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`the terminal did not show ${until} within ${timeoutMs / 1000} s:\n${output}`)),
+          timeoutMs,
+        );
+        ws.once("upgrade", (res) => {
+          const cert = (res.socket as TLSSocket).getPeerCertificate();
+          if (cert.fingerprint256 !== this.certSha256)
+            reject(new Error("the terminal's certificate is not the box's"));
+        });
+        ws.once("open", () => ws.send(JSON.stringify({ type: "data", data: `${command}\r` })));
+        ws.on("message", (raw) => {
+          const message = JSON.parse(String(raw)) as { type: string; data?: string; reason?: string };
+          if (message.type === "data") output += message.data ?? "";
+          if (message.type === "exit")
+            reject(new Error(`the terminal ended (${message.reason}):\n${output}`));
+          if (until.test(output)) {
+            clearTimeout(timer);
+            resolve(output);
+          }
+        });
+        ws.once("unexpected-response", (_req, res) =>
+          reject(new Error(`terminal refused: HTTP ${res.statusCode}`)),
+        );
+        ws.once("error", reject);
+      });
+    } finally {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "close" }));
+      ws.close();
+    }
   }
 
   /** Like request, but a status other than `expected` is an error that shows the answer. */
