@@ -95,7 +95,7 @@ export const DPKG_FILTERS = [
 ] as const;
 
 /** Bump when the bootstrap recipe changes in a way the key would not see. */
-const BOOTSTRAP_RECIPE = 5;
+const BOOTSTRAP_RECIPE = 6;
 
 export function bootstrapKey(target: Target, snapshot?: string): string {
   const material = {

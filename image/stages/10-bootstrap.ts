@@ -56,8 +56,9 @@ export async function bootstrap(ctx: BuildContext): Promise<void> {
     `--include=${target.packages.join(",")}`,
     '--customize-hook=chroot "$1" update-initramfs -c -k all',
     // INITRD=No also kept linux-update-symlinks from making /initrd.img (the boot menu boots the
-    // /vmlinuz and /initrd.img links); now that the initramfs exists, make both for the newest kernel.
-    `--customize-hook=chroot "$1" sh -c 'v=$(ls /boot | sed -n "s/^vmlinuz-//p" | sort -V | tail -n 1) && linux-update-symlinks install "$v" "/boot/vmlinuz-$v"'`,
+    // /vmlinuz and /initrd.img links); now that the initramfs exists, make both for the newest kernel
+    // (INITRD=Yes: the hook inherits the run's INITRD=No, which would leave the link out again).
+    `--customize-hook=chroot "$1" sh -c 'v=$(ls /boot | sed -n "s/^vmlinuz-//p" | sort -V | tail -n 1) && INITRD=Yes linux-update-symlinks install "$v" "/boot/vmlinuz-$v"'`,
     "--",
     target.suite,
     tmp,
