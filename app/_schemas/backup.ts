@@ -138,7 +138,7 @@ export type BackupConfig = z.infer<typeof BackupConfigSchema>;
 
 const When = z.iso.datetime();
 
-/** One backup run, as /var/lib/freehold/backup/backup.json records it. */
+/** One backup run, as /var/lib/freehold-agent/backup/backup.json records it. */
 export const BackupRunRecordSchema = z.strictObject({
   at: When,
   ok: z.boolean(),

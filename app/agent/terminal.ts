@@ -10,6 +10,7 @@ import {
   type ShellLaunch,
 } from "../lib/terminal/passwd";
 import { type PtyProcess, spawnPty } from "../lib/terminal/pty";
+import { AGENT_STATE_DIR } from "./state-dir";
 
 /**
  * freehold-agent's side of the web terminal: the owner's login shell in a pty, as the owner.
@@ -23,7 +24,7 @@ import { type PtyProcess, spawnPty } from "../lib/terminal/pty";
  * command, no environment; only the window size.
  */
 
-export const OWNER_FILE = "/var/lib/freehold/owner";
+export const OWNER_FILE = `${AGENT_STATE_DIR}/owner`;
 const OWNER_NAME = /^[a-z][a-z0-9_-]{1,30}$/;
 
 export type OwnerRecord = { ok: true; name: string } | { ok: false; missing: boolean; message: string };

@@ -10,6 +10,7 @@ import {
 import { explainRestic, type ResticFiles, type ResticRepo, resticRepo } from "../../lib/backup/restic";
 import { BACKUP_UNIT_DIR, USB_MOUNT_UNIT } from "../../lib/backup/units";
 import { type ExecOptions, type ExecResult, type Host, OpError } from "../host";
+import { AGENT_STATE_DIR } from "../state-dir";
 import { MOUNTPOINT, mountedAt } from "./data-volume";
 
 /**
@@ -36,7 +37,7 @@ export interface BackupLayout {
 
 export const BOX_LAYOUT: BackupLayout = {
   etcDir: "/etc/freehold/backup",
-  stateDir: "/var/lib/freehold/backup",
+  stateDir: `${AGENT_STATE_DIR}/backup`,
   cacheDir: "/var/cache/freehold/restic",
   unitDir: BACKUP_UNIT_DIR,
   usbMount: USB_MOUNT,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type Host, OpError } from "../host";
+import { AGENT_STATE_DIR } from "../state-dir";
 import { parseExport } from "./common";
 import { MAPPER_PATH } from "./luks";
 
@@ -13,8 +14,8 @@ export const MOUNT_UNIT = "srv-freehold.mount";
 export const MOUNT_UNIT_PATH = `/etc/systemd/system/${MOUNT_UNIT}`;
 export const SYSTEM_PARTITION = "/dev/disk/by-partlabel/freehold-data";
 /** Written by freehold-grow-disk (disk=, partition=, partuuid=); MBR partitions have no PARTLABEL. */
-const GROW_DISK_STATE = "/var/lib/freehold/data-partition";
-export const VOLUME_RECORD = "/var/lib/freehold/data-volume.json";
+const GROW_DISK_STATE = `${AGENT_STATE_DIR}/data-partition`;
+export const VOLUME_RECORD = `${AGENT_STATE_DIR}/data-volume.json`;
 export const START_MOUNT = ["systemctl", "start", "--", MOUNT_UNIT];
 
 export const VolumeRecordSchema = z.strictObject({

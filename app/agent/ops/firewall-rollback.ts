@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { OpInputSchemas } from "../../_schemas/ops";
 import type { Host } from "../host";
+import { AGENT_STATE_DIR } from "../state-dir";
 import { IFNAME } from "./firewall-ruleset";
 
 /**
@@ -14,9 +15,9 @@ import { IFNAME } from "./firewall-ruleset";
  */
 
 export const NFT_CONF = "/etc/nftables.conf";
-export const CANDIDATE = "/var/lib/freehold/nftables.pending.nft";
-export const MARKER = "/var/lib/freehold/firewall-pending.json";
-export const ROLLBACK_FILE = "/var/lib/freehold/nftables.rollback.nft";
+export const CANDIDATE = `${AGENT_STATE_DIR}/nftables.pending.nft`;
+export const MARKER = `${AGENT_STATE_DIR}/firewall-pending.json`;
+export const ROLLBACK_FILE = `${AGENT_STATE_DIR}/nftables.rollback.nft`;
 export const ROLLBACK_UNIT = "freehold-firewall-rollback";
 export const CONFIRM_WITHIN_S = 120;
 

@@ -1,4 +1,5 @@
 import { type Host, OpError } from "../host";
+import { AGENT_STATE_DIR } from "../state-dir";
 import { parseExport } from "./common";
 
 /**
@@ -11,7 +12,7 @@ export const LUKS_LABEL = "freehold-data";
 export const LUKS_SUBSYSTEM = "freehold";
 export const MAPPER = "freehold-data";
 export const MAPPER_PATH = `/dev/mapper/${MAPPER}`;
-export const HEADER_BACKUP = "/var/lib/freehold/luks-header-freehold-data.img";
+export const HEADER_BACKUP = `${AGENT_STATE_DIR}/luks-header-freehold-data.img`;
 /**
  * Argon2id memory ceiling in KiB, so a 2 GB board can open what a big box made (cryptsetup's
  * default goes up to 1 GiB); the benchmark may pick less on a slow board to meet --iter-time.

@@ -5,6 +5,7 @@ import { NODES } from "../../lib/catalog/nodes";
 import { RELEASES } from "../../lib/catalog/releases";
 import { type Command, runs, writes } from "../command";
 import { type Host, OpError } from "../host";
+import { AGENT_STATE_DIR } from "../state-dir";
 import {
   BITCOIN_CONF,
   BITCOIN_NODE,
@@ -46,7 +47,7 @@ import { ensureOnion, onionDropIn, onionHostnameFile, renderOnion, TOR_UNIT, VER
 
 type Input = z.infer<(typeof OpInputSchemas)["node.install"]>;
 
-export const NODE_STATE_DIR = "/var/lib/freehold/nodes";
+export const NODE_STATE_DIR = `${AGENT_STATE_DIR}/nodes`;
 export const nodeStatePath = (id: string) => `${NODE_STATE_DIR}/${id}.json`;
 const NodeStateSchema = z.strictObject({ id: z.string(), mode: z.string().nullable() });
 

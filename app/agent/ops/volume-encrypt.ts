@@ -1,6 +1,7 @@
 import { type OpInput, OpInputSchemas } from "../../_schemas/ops";
 import { type Command, runs, writes } from "../command";
 import { type Host, OpError } from "../host";
+import { AGENT_STATE_DIR } from "../state-dir";
 import { ensureFile, type PlanAgentOp, unitIs } from "./common";
 import {
   isMapperMount,
@@ -94,7 +95,7 @@ async function ensureLuks(host: Host, part: string, input: Input, keys: Keys, c:
 }
 
 /** Written before luksFormat and removed once both key slots exist (see ensureLuks). */
-export const FORMATTING = "/var/lib/freehold/luks-formatting";
+export const FORMATTING = `${AGENT_STATE_DIR}/luks-formatting`;
 
 interface Keys {
   passphrase: string;

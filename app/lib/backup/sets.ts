@@ -16,10 +16,13 @@ export interface BackupSet {
   notes: string[];
 }
 
-/** Always backed up: the data volume, and the dashboard's database and settings. */
-export const BASE_PATHS = ["/srv/freehold", "/var/lib/freehold"];
+/**
+ * Always backed up: the data volume, the dashboard's database and settings, and the agent's state
+ * (among it the LUKS header backup, which can save a volume whose header got damaged).
+ */
+export const BASE_PATHS = ["/srv/freehold", "/var/lib/freehold", "/var/lib/freehold-agent"];
 /** Never: the filesystem's lost+found, and the backup state (it describes the backup itself). */
-export const BASE_EXCLUDES = ["/srv/freehold/lost+found", "/var/lib/freehold/backup"];
+export const BASE_EXCLUDES = ["/srv/freehold/lost+found", "/var/lib/freehold-agent/backup"];
 
 /**
  * Large data each node can fetch or rebuild: never backed up, even when a path above it is (the

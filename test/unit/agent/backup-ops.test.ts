@@ -108,7 +108,7 @@ describe("backup.configure", () => {
       sshPublicKey: "ssh-ed25519 AAAAboxkey freehold-backup",
     });
     expect(host.lines()).toEqual([
-      "install -d -m 0700 -- /etc/freehold/backup /var/lib/freehold/backup /var/cache/freehold/restic",
+      "install -d -m 0700 -- /etc/freehold/backup /var/lib/freehold-agent/backup /var/cache/freehold/restic",
       "write /etc/freehold/backup/password",
       "ssh-keygen -q -t ed25519 -N  -C freehold-backup -f /etc/freehold/backup/id_ed25519",
       "write /etc/freehold/backup/known_hosts",
@@ -162,7 +162,7 @@ describe("backup.configure", () => {
     const { host } = box({ repo: "ours" });
     host.present
       .add("/etc/freehold/backup")
-      .add("/var/lib/freehold/backup")
+      .add("/var/lib/freehold-agent/backup")
       .add("/var/cache/freehold/restic");
     host.file("/etc/freehold/backup/password", `${PASSWORD}\n`, 0o644);
     const out = await backupConfigure.run(input, { "backup.repositoryPassword": PASSWORD }, host);
@@ -286,7 +286,9 @@ describe("backup.run", () => {
     ]);
     expect(host.messages).toContain("50% · 1.0 MB of 2.0 MB · 5 of 10 files · about 30 s left");
     expect(host.messages.join("\n")).not.toContain("private name");
-    const history = JSON.parse(host.files.get("/var/lib/freehold/backup/backup.json")?.content ?? "null");
+    const history = JSON.parse(
+      host.files.get("/var/lib/freehold-agent/backup/backup.json")?.content ?? "null",
+    );
     expect(history.lastSuccess).toMatchObject({ at: at.toISOString(), ok: true, snapshotId: "0123abcd" });
     expect(history.lastAttempt).toEqual(history.lastSuccess);
     noSecretInArgv(host, PASSWORD);
@@ -297,7 +299,7 @@ describe("backup.run", () => {
     const success = { at: "2026-03-09T03:30:00.000Z", ok: true, snapshotId: "0123abcd" };
     host
       .file(
-        "/var/lib/freehold/backup/backup.json",
+        "/var/lib/freehold-agent/backup/backup.json",
         JSON.stringify({ lastSuccess: success, lastAttempt: success }),
       )
       .on(["findmnt", "-n", "-o", "SOURCE,FSTYPE,UUID", "--", "/srv/freehold"], { code: 1 });
@@ -305,7 +307,9 @@ describe("backup.run", () => {
       /data volume is not mounted/,
     );
     expect(host.lines().some((l) => l.startsWith("restic"))).toBe(false);
-    const history = JSON.parse(host.files.get("/var/lib/freehold/backup/backup.json")?.content ?? "null");
+    const history = JSON.parse(
+      host.files.get("/var/lib/freehold-agent/backup/backup.json")?.content ?? "null",
+    );
     expect(history.lastSuccess).toEqual(success);
     expect(history.lastAttempt).toMatchObject({
       ok: false,
@@ -320,11 +324,11 @@ describe("backup.status and backup.drill", () => {
     const success = { at: "2026-03-09T03:30:00.000Z", ok: true, snapshotId: "0123abcd" };
     host
       .file(
-        "/var/lib/freehold/backup/backup.json",
+        "/var/lib/freehold-agent/backup/backup.json",
         JSON.stringify({ lastSuccess: success, lastAttempt: success }),
       )
       .file(
-        "/var/lib/freehold/backup/check.json",
+        "/var/lib/freehold-agent/backup/check.json",
         JSON.stringify({ at: "2026-03-07T05:00:00.000Z", ok: true, readData: "2/5" }),
       )
       .on(["systemctl", "show", "--property=NextElapseUSecRealtime", "--timestamp=unix", "--"], (argv) => ({
@@ -396,10 +400,12 @@ describe("backup.status and backup.drill", () => {
     expect(host.lines().slice(-4)).toEqual([
       "mktemp -d -p /var/tmp freehold-drill.XXXXXXXX",
       `${HEAD} restore --tag freehold --target /var/tmp/freehold-drill.Ab12Cd34 -- ${latest}`,
-      "write /var/lib/freehold/backup/drill.json",
+      "write /var/lib/freehold-agent/backup/drill.json",
       "rm -rf --one-file-system -- /var/tmp/freehold-drill.Ab12Cd34",
     ]);
-    expect(JSON.parse(host.files.get("/var/lib/freehold/backup/drill.json")?.content ?? "{}")).toMatchObject({
+    expect(
+      JSON.parse(host.files.get("/var/lib/freehold-agent/backup/drill.json")?.content ?? "{}"),
+    ).toMatchObject({
       ok: false,
       snapshotId: latest,
       checked: 3,

@@ -56,7 +56,7 @@ describe.skipIf(!hasRestic)("the backup ops with the real restic", () => {
   const root = path.join(tmp, "box");
   const layout: BackupLayout = {
     etcDir: `${root}/etc/freehold/backup`,
-    stateDir: `${root}/var/lib/freehold/backup`,
+    stateDir: `${root}/var/lib/freehold-agent/backup`,
     cacheDir: `${root}/var/cache/freehold/restic`,
     unitDir: `${root}/etc/systemd/system`,
     usbMount: `${root}/mnt/freehold-backup`,

@@ -83,10 +83,10 @@ describe("user.ensure", () => {
       "getent passwd -- alice",
       "id -nG -- alice",
       "getent shadow -- alice",
-      "write /var/lib/freehold/owner",
+      "write /var/lib/freehold-agent/owner",
     ]);
     // The web terminal's account, recorded by root once the account verified.
-    expect(host.files.get("/var/lib/freehold/owner")).toEqual({ content: "alice\n", mode: 0o644 });
+    expect(host.files.get("/var/lib/freehold-agent/owner")).toEqual({ content: "alice\n", mode: 0o644 });
     expect(host.calls.find((c) => c.argv[0] === "chpasswd")?.stdin).toEqual({
       secret: "owner.unixPasswordHash",
     });
@@ -116,19 +116,19 @@ describe("user.ensure", () => {
     expect(outcome.verified).toBe(false);
     expect(outcome.detail?.problems).toContain("not in sudo");
     // An account that did not verify is never recorded as the terminal's owner.
-    expect(host.files.has("/var/lib/freehold/owner")).toBe(false);
+    expect(host.files.has("/var/lib/freehold-agent/owner")).toBe(false);
   });
 
   it("rewrites an owner record that names someone else, and only that", async () => {
     const { host } = machine();
     await userEnsure.run(input, secrets, host);
-    host.file("/var/lib/freehold/owner", "mallory\n");
+    host.file("/var/lib/freehold-agent/owner", "mallory\n");
     host.reset();
     expect(await userEnsure.run(input, secrets, host)).toMatchObject({ changed: true, verified: true });
     expect(host.changes([["getent"], ["id"]]).map((c) => c.writes?.path ?? c.argv.join(" "))).toEqual([
-      "/var/lib/freehold/owner",
+      "/var/lib/freehold-agent/owner",
     ]);
-    expect(host.files.get("/var/lib/freehold/owner")?.content).toBe("alice\n");
+    expect(host.files.get("/var/lib/freehold-agent/owner")?.content).toBe("alice\n");
   });
 
   it("keeps the password locked without a hash, and locks one that was set", async () => {

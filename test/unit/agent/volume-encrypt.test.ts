@@ -30,11 +30,11 @@ describe("volume.encrypt (encrypted, the system disk's data partition)", () => {
     expect(host.lines()).toEqual([
       `cryptsetup isLuks -- ${PART}`,
       `blkid -o export -- ${PART}`,
-      "write /var/lib/freehold/luks-formatting",
+      "write /var/lib/freehold-agent/luks-formatting",
       `cryptsetup luksFormat --type luks2 --batch-mode --cipher aes-xts-plain64 --key-size 512 ${KDF} --label freehold-data --subsystem freehold --key-file - -- ${PART}`,
       `cryptsetup open --test-passphrase --key-file - -- ${PART}`,
       `cryptsetup luksAddKey ${KDF} -- ${PART}`,
-      "remove /var/lib/freehold/luks-formatting",
+      "remove /var/lib/freehold-agent/luks-formatting",
       `remove ${HEADER_BACKUP}`,
       `cryptsetup luksHeaderBackup --header-backup-file ${HEADER_BACKUP} -- ${PART}`,
       `cryptsetup open --type luks2 --key-file - -- ${PART} freehold-data`,
@@ -43,7 +43,7 @@ describe("volume.encrypt (encrypted, the system disk's data partition)", () => {
       `blkid -o export -- ${PART}`,
       "write /etc/systemd/system/srv-freehold.mount",
       "systemctl daemon-reload",
-      "write /var/lib/freehold/data-volume.json",
+      "write /var/lib/freehold-agent/data-volume.json",
       "findmnt -n -o SOURCE,FSTYPE,UUID -- /srv/freehold",
       "systemctl start -- srv-freehold.mount",
       "findmnt -n -o SOURCE,FSTYPE,UUID -- /srv/freehold",
@@ -55,7 +55,7 @@ describe("volume.encrypt (encrypted, the system disk's data partition)", () => {
     const addKey = host.calls.find((c) => c.argv[1] === "luksAddKey");
     expect(addKey?.stdin).toEqual({ lines: ["disk.passphrase", "disk.recoveryKey"] });
     expect(host.files.get("/etc/systemd/system/srv-freehold.mount")?.content).not.toContain("[Install]");
-    expect(host.files.get("/var/lib/freehold/data-volume.json")?.content).toBe(
+    expect(host.files.get("/var/lib/freehold-agent/data-volume.json")?.content).toBe(
       '{"device":"/dev/disk/by-uuid/11111111-2222-3333-4444-555555555555","encrypted":true}\n',
     );
     expectPreviewFollowed(volumeEncrypt.preview(encrypted), host.calls);
@@ -116,12 +116,12 @@ describe("volume.encrypt (encrypted, the system disk's data partition)", () => {
     // The first run's header exists but its passphrase is not this plan's (as if the cut came
     // between the header and the key slot), and the formatting marker is still there.
     await volumeEncrypt.run(encrypted, { ...SECRETS, "disk.passphrase": "a half-written slot" }, host);
-    host.file("/var/lib/freehold/luks-formatting", `${PART}\n`);
+    host.file("/var/lib/freehold-agent/luks-formatting", `${PART}\n`);
     host.reset();
     expect(await volumeEncrypt.run(encrypted, SECRETS, host)).toMatchObject({ verified: true });
     expect(host.lines()).toContain(`wipefs --all -- ${PART}`);
     expect(host.lines().some((l) => l.includes("luksFormat"))).toBe(true);
-    expect(host.files.has("/var/lib/freehold/luks-formatting")).toBe(false);
+    expect(host.files.has("/var/lib/freehold-agent/luks-formatting")).toBe(false);
   });
 
   it("reports verified: false when a key slot was made with more Argon2 memory than a Pi has", async () => {

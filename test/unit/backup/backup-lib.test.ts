@@ -316,7 +316,7 @@ describe("backup sets from the catalog", () => {
     expect(all.notes.some((n) => n.includes("seed"))).toBe(true);
     // Paths inside another are covered by it.
     expect(all.paths.filter((p) => p.startsWith("/srv/freehold/"))).toEqual([]);
-    expect(backupSet([]).paths).toEqual(["/srv/freehold", "/var/lib/freehold"]);
+    expect(backupSet([]).paths).toEqual(["/srv/freehold", "/var/lib/freehold", "/var/lib/freehold-agent"]);
   });
 });
 

@@ -1,5 +1,5 @@
 // freehold-agent with the real terminal (node-pty, setpriv, /etc/passwd, /etc/shells) and no ops;
-// the owner record comes from FREEHOLD_TEST_OWNER instead of /var/lib/freehold/owner. Bundled by
+// the owner record comes from FREEHOLD_TEST_OWNER instead of /var/lib/freehold-agent/owner. Bundled by
 // pty-real.test.ts with scripts/bundle-agent.mjs, exactly like /opt/freehold/agent.mjs.
 import { createRealHost } from "../../../app/agent/real-host";
 import { startAgent } from "../../../app/agent/start";

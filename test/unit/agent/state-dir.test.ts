@@ -1,0 +1,32 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { BOX_LAYOUT } from "../../../app/agent/ops/backup-common";
+import { VOLUME_RECORD } from "../../../app/agent/ops/data-volume";
+import { CANDIDATE, MARKER, ROLLBACK_FILE } from "../../../app/agent/ops/firewall-rollback";
+import { HEADER_BACKUP } from "../../../app/agent/ops/luks";
+import { NODE_STATE_DIR } from "../../../app/agent/ops/node-install";
+import { FORMATTING } from "../../../app/agent/ops/volume-encrypt";
+import { AGENT_STATE_DIR } from "../../../app/agent/state-dir";
+import { OWNER_FILE } from "../../../app/agent/terminal";
+
+describe("the agent's state", () => {
+  it("lives in root's own directory, never where the web app's user can write", () => {
+    const paths = [
+      VOLUME_RECORD,
+      HEADER_BACKUP,
+      FORMATTING,
+      CANDIDATE,
+      MARKER,
+      ROLLBACK_FILE,
+      NODE_STATE_DIR,
+      OWNER_FILE,
+      BOX_LAYOUT.stateDir,
+    ];
+    for (const p of paths) expect(p.startsWith(`${AGENT_STATE_DIR}/`), p).toBe(true);
+    const tmpfiles = readFileSync("overlays/common/usr/lib/tmpfiles.d/freehold.conf", "utf8");
+    expect(tmpfiles).toMatch(new RegExp(`^d ${AGENT_STATE_DIR} 0700 root root -$`, "m"));
+    // The web unit may write only its own directory.
+    const web = readFileSync("overlays/common/usr/lib/systemd/system/freehold-web.service", "utf8");
+    expect(web).toMatch(/^ReadWritePaths=\/var\/lib\/freehold$/m);
+  });
+});
