@@ -137,7 +137,7 @@ describe("service.logs", () => {
   const op = makeServiceLogs(NODES);
 
   it("reads an allowed unit's journal with a fixed argv and parses it", async () => {
-    const host = box().on(["journalctl"], { stdout: fixture("journalctl-ssh.json") });
+    const host = box().on(["journalctl"], { stdout: fixture("journalctl-ssh.jsonl") });
     const outcome = await op.run({ unit: "ssh.service", lines: 50 }, {}, host);
     expect(host.lines()).toEqual([
       "journalctl --unit=ssh.service --lines=50 --output=json --output-fields=MESSAGE,PRIORITY,SYSLOG_IDENTIFIER,_PID --no-pager --quiet",

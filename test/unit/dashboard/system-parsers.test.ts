@@ -176,7 +176,7 @@ describe("journal lines from journalctl -o json", () => {
   // Real journalctl output: entries written with systemd-journal-remote, read back with
   // `journalctl --file=… -u ssh.service -n 5 -o json --output-fields=MESSAGE,PRIORITY,SYSLOG_IDENTIFIER,_PID`.
   it("reads time, priority, identifier and message; byte-array messages are decoded and cleaned", () => {
-    const lines = parseJournalJson(fixture("journalctl-ssh.json"), 100);
+    const lines = parseJournalJson(fixture("journalctl-ssh.jsonl"), 100);
     expect(lines).toHaveLength(5);
     expect(lines[0]).toEqual({
       time: "2025-01-02T06:41:37.000Z",
@@ -194,7 +194,7 @@ describe("journal lines from journalctl -o json", () => {
   });
 
   it("keeps the newest lines up to the limit and skips what is not JSON", () => {
-    const text = `${fixture("journalctl-ssh.json")}not json\n`;
+    const text = `${fixture("journalctl-ssh.jsonl")}not json\n`;
     expect(parseJournalJson(text, 2).map((l) => l.priority)).toEqual([4, 5]);
     expect(parseJournalJson('{"MESSAGE":null,"PRIORITY":"9"}', 5)).toEqual([
       {
