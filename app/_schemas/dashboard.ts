@@ -111,3 +111,25 @@ export const ServiceLogsQuerySchema = z.strictObject({
 export const BackupStartBodySchema = z.strictObject({});
 export const UpdatePolicySchema = OpInputSchemas["updates.configure"];
 export type UpdatePolicy = z.infer<typeof UpdatePolicySchema>;
+
+/** backup.status's detail (app/agent/ops/backup-status.ts statusDetail), as the dashboard reads it. */
+export const BackupDetailSchema = z.object({
+  configured: z.boolean(),
+  repository: z.string().nullable(),
+  lastSuccessAt: z.string().nullable(),
+  lastSnapshot: z.string().nullable(),
+  lastAttemptAt: z.string().nullable(),
+  lastAttemptOk: z.boolean().nullable(),
+  lastAttemptMessage: z.string().nullable(),
+  lastCheckAt: z.string().nullable(),
+  lastCheckOk: z.boolean().nullable(),
+  lastCheckReadData: z.string().nullable(),
+  lastDrillAt: z.string().nullable(),
+  lastDrillOk: z.boolean().nullable(),
+  lastDrillMessage: z.string().nullable(),
+  nextBackup: z.string().nullable(),
+  nextCheck: z.string().nullable(),
+  nextDrill: z.string().nullable(),
+  alert: z.string().nullable(),
+});
+export type BackupDetail = z.infer<typeof BackupDetailSchema>;

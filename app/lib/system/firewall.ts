@@ -79,3 +79,29 @@ export function summarizeRuleset(json: string): FirewallSummary {
 /** "22/tcp", "8000-8010/udp". */
 export const describePort = (r: PortRule) =>
   `${r.from === r.to ? r.from : `${r.from}-${r.to}`}/${r.protocol}`;
+
+/**
+ * What firewall.apply's input opens, in the same words as summarizeRuleset (the admin UI and mDNS
+ * always LAN-only): the preview dashboard shows the planned firewall with it.
+ */
+export function plannedFirewall(input: {
+  lan: { port: number; protocol: "tcp" | "udp" }[];
+  internet: { port: number; protocol: "tcp" | "udp" }[];
+}): FirewallSummary {
+  const rule = (p: { port: number; protocol: "tcp" | "udp" }): PortRule => ({
+    protocol: p.protocol,
+    from: p.port,
+    to: p.port,
+  });
+  const internet = new Map(input.internet.map((p) => [key(rule(p)), rule(p)]));
+  const lan = new Map(
+    [
+      ...input.lan,
+      { port: 80, protocol: "tcp" as const },
+      { port: 443, protocol: "tcp" as const },
+      { port: 5353, protocol: "udp" as const },
+    ].map((p) => [key(rule(p)), rule(p)]),
+  );
+  for (const k of internet.keys()) lan.delete(k);
+  return { present: true, inputPolicy: "drop", lan: sorted(lan), internet: sorted(internet) };
+}

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderRuleset } from "../../../app/agent/ops/firewall-ruleset";
-import { describePort, summarizeRuleset } from "../../../app/lib/system/firewall";
+import { describePort, plannedFirewall, summarizeRuleset } from "../../../app/lib/system/firewall";
 import { cleanMessage, parseJournalJson } from "../../../app/lib/system/journal";
 import { parseShowBlocks, parseUnitStates } from "../../../app/lib/system/units";
 import { parseAptSimulate, parseRebootPkgs, parseUnattendedLog } from "../../../app/lib/system/updates";
@@ -128,6 +128,22 @@ describe("the firewall summary from nft -j list ruleset", () => {
     expect(summary).toMatchObject({ present: true, inputPolicy: "drop" });
     expect(summary.lan.map(describePort)).toEqual(["80/tcp", "443/tcp", "3000/tcp", "5353/udp"]);
     expect(summary.internet.map(describePort)).toEqual(["4000/udp"]);
+  });
+
+  it("the preview's planned firewall reads as the real ruleset does", () => {
+    const input = {
+      lan: [
+        { port: 22, protocol: "tcp" as const },
+        { port: 8333, protocol: "tcp" as const },
+        { port: 53, protocol: "udp" as const },
+      ],
+      internet: [
+        { port: 7777, protocol: "tcp" as const },
+        { port: 9735, protocol: "tcp" as const },
+        { port: 51820, protocol: "udp" as const },
+      ],
+    };
+    expect(plannedFirewall(input)).toEqual(summarizeRuleset(fixture("nft-list-ruleset.json")));
   });
 
   it("handles ranges, no Freehold table, and an accepting policy", () => {
