@@ -53,7 +53,7 @@ export function LogViewer(props: { unit: string; preview: boolean }) {
         type="button"
         className="small"
         aria-expanded={open}
-        aria-controls={id}
+        aria-controls={open ? id : undefined}
         onClick={() => {
           setOpen(!open);
           if (!open) void load();

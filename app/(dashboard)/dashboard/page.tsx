@@ -185,7 +185,7 @@ export default async function DashboardPage() {
       </section>
       <section className="card" aria-labelledby="audit-heading">
         <h2 id="audit-heading">Recent events</h2>
-        <table>
+        <table aria-labelledby="audit-heading">
           <tbody>
             {events.map((e) => (
               <tr key={e.id}>
