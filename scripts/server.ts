@@ -22,6 +22,7 @@ import { migrate } from "../app/lib/db/migrate";
 import { readEnv } from "../app/lib/env";
 import { checkRequest, contentSecurityPolicy, type HostPolicy } from "../app/lib/http/guard";
 import { waitForTlsPair } from "../app/lib/http/tls-pair";
+import { sampler } from "../app/lib/metrics/sampler";
 import { ensureSetupCode } from "../app/lib/setup-code/bootstrap";
 import { agentPtyHost } from "../app/lib/terminal/agent-pty";
 import { createTerminalGateway, upgradeListener } from "../app/lib/terminal/gateway";
@@ -159,6 +160,9 @@ async function main(): Promise<void> {
     }),
   );
 
+  // The dashboard's resource charts: sampled from boot on (in memory; the route handlers share it).
+  sampler();
+
   server.listen(port, hostname, () => {
     const scheme = server instanceof https.Server ? "https" : "http";
     const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
@@ -167,6 +171,7 @@ async function main(): Promise<void> {
 
   const stop = () => {
     terminal.close();
+    sampler().stop();
     server.close(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();
   };

@@ -106,6 +106,11 @@ export const AgentSuccessSchema = z.strictObject({
   changed: z.boolean(),
   verified: z.boolean(),
   detail: AgentDetailSchema.optional(),
+  /**
+   * Structured data of a read-only op (system.status, service.logs): any JSON, bounded by the line
+   * limit; the web app parses it with that op's own report schema (app/_schemas/dashboard.ts).
+   */
+  report: z.json().optional(),
 });
 export type AgentSuccess = z.infer<typeof AgentSuccessSchema>;
 

@@ -25,6 +25,15 @@ const DevPath = DevPathSchema;
 const Username = UsernameSchema;
 const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
 const Time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/);
+/**
+ * A systemd unit name (no path, no shell syntax, no option): letters, digits and @._- with a
+ * service, socket or timer suffix. Which units may be read is the agent's allowlist's call.
+ */
+export const UnitNameSchema = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9@_.-]*\.(service|socket|timer)$/, "a systemd unit name");
+export const MAX_LOG_LINES = 500;
 const Port = z.strictObject({ port: z.number().int().min(1).max(65535), protocol: z.enum(["tcp", "udp"]) });
 
 export const OpInputSchemas = {
@@ -113,6 +122,21 @@ export const AgentOnlyInputSchemas = {
   "backup.drill": z.strictObject({}),
   /** Last success, next runs, last check and drill (for the dashboard and the alert). */
   "backup.status": z.strictObject({}),
+  /**
+   * "Back up now" from the dashboard: starts freehold-backup.service (the timer's own unit, which
+   * runs backup.run) without waiting for it, so the request returns at once and the agent's queue
+   * is not held for the hours a backup may take.
+   */
+  "backup.start": z.strictObject({}),
+  /** Read-only: updates, reboot, firewall summary, Freehold's services and the installed nodes. */
+  "system.status": z.strictObject({}),
+  /** Read-only: the last lines of one service's journal; only Freehold's and installed nodes' units. */
+  "service.logs": z.strictObject({
+    unit: UnitNameSchema,
+    lines: z.number().int().min(1).max(MAX_LOG_LINES).optional(),
+  }),
+  /** Restarts an installed node's units and checks it answers again. */
+  "node.restart": z.strictObject({ id: Id }),
 } as const;
 export type AgentOnlyOpName = keyof typeof AgentOnlyInputSchemas;
 

@@ -48,6 +48,8 @@ export interface OpOutcome {
   verified: boolean;
   /** What verify saw, for the step log and the dashboard (never secrets). */
   detail?: Record<string, string | number | boolean | null>;
+  /** Structured data of a read-only op (JSON), checked on the web side by the op's report schema. */
+  report?: unknown;
 }
 
 /** An operation: observe first, act only when needed, then verify. */
@@ -56,6 +58,11 @@ export interface AgentOp<S extends z.ZodType = z.ZodType> {
   input: S;
   /** Secrets the op needs from the request (passed on to tools on stdin). */
   secrets: readonly SecretName[];
+  /**
+   * Observes only, never changes the machine: runs at once beside the queue, so the dashboard's
+   * status stays live while a long op (a node install, a model download) holds the queue.
+   */
+  readOnly?: boolean;
   run(input: z.infer<S>, secrets: Partial<Record<SecretName, string>>, host: Host): Promise<OpOutcome>;
 }
 

@@ -34,7 +34,8 @@ import type { OpenTerminal } from "./terminal";
  * `allowedUids` gets one `forbidden` line and the connection is closed before anything it sent is
  * read. Then each line is a request: it is parsed and validated at once (request schema, op name,
  * the op's input schema, secrets), and a request that passes waits its turn in one machine-wide
- * queue: operations run one at a time, whoever asks. Progress reported by the op is streamed back as
+ * queue: operations run one at a time, whoever asks. Read-only ops (status, logs) do not wait:
+ * they observe beside the queue, a few at a time. Progress reported by the op is streamed back as
  * progress lines; the final line says changed/verified, or the problem. A bad line is answered and
  * the connection stays usable.
  *
@@ -62,6 +63,8 @@ export interface AgentServerOptions {
   timeoutMs?: (op: string) => number;
   /** Requests waiting behind the running one before new ones are answered "busy". */
   maxQueue?: number;
+  /** Read-only ops that may run at once beside the queue (default 4). */
+  maxReaders?: number;
   /**
    * An op ran past its time limit: it was answered "failed", and the queue stays blocked until the op
    * settles (two ops never run at once). The agent's entry exits here, so that systemd stops the
@@ -200,12 +203,16 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
             Object.entries(result.detail).map(([k, v]) => [k, typeof v === "string" ? text(v) : v]),
           )
         : undefined;
+      // The report is scrubbed like every other text that leaves the agent.
+      const report =
+        result.report === undefined ? undefined : JSON.parse(scrub(JSON.stringify(result.report)));
       const parsed = AgentSuccessSchema.safeParse({
         id: job.id,
         ok: true,
         changed: result.changed,
         verified: result.verified,
         ...(detail ? { detail } : {}),
+        ...(report === undefined ? {} : { report }),
       });
       if (!parsed.success) {
         finish(job, started, {
@@ -243,7 +250,21 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     }
   };
 
+  /** Read-only ops running beside the queue (at most maxReaders at once). */
+  const readers = new Set<Promise<void>>();
+  const maxReaders = options.maxReaders ?? 4;
+
   const enqueue = (job: Job): boolean => {
+    if (job.op.readOnly) {
+      if (stopping || readers.size >= maxReaders) return false;
+      const run: Promise<void> = execute(job)
+        .catch((error: unknown) =>
+          audit({ event: "bug", message: error instanceof Error ? error.message : String(error) }),
+        )
+        .finally(() => readers.delete(run));
+      readers.add(run);
+      return true;
+    }
     if (stopping || waiting >= maxQueue) return false;
     waiting++;
     queued.add(job);
@@ -504,7 +525,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
         hint: "retry in a moment",
       });
     }
-    await tail;
+    await Promise.all([tail, ...readers]);
   };
   return server;
 }

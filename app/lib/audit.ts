@@ -24,6 +24,11 @@ export const AUDIT_ACTIONS = {
   "terminal.reattached": "The terminal was reattached after a reload",
   "terminal.closed": "The terminal was closed",
   "terminal.refused": "A terminal connection was refused",
+  "node.restarted": "A node was restarted",
+  "node.restart.failed": "A node restart failed",
+  "backup.started": "A backup was started by hand",
+  "backup.start.failed": "Starting a backup by hand failed",
+  "setting.change": "A setting was changed from the dashboard (a one-step plan)",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

@@ -150,7 +150,7 @@ test("ending the terminal closes the shell; the audit log names every step", asy
   await expect(page.getByTestId("terminal-status")).toContainText("The terminal was closed.");
   await page.reload();
   await expect(page.getByTestId("terminal-status")).toHaveAttribute("data-state", "closed");
-  const events = page.getByRole("table");
+  const events = page.getByRole("table", { name: "Recent events" });
   for (const text of [
     "A wrong password was entered to open the terminal",
     "The password was confirmed to open the terminal",

@@ -95,6 +95,7 @@ export function makeBackupStatus(
     name: "backup.status",
     input: schema,
     secrets: [],
+    readOnly: true,
     async run(_input, _secrets, host) {
       const status = await readStatus(host, layout);
       return { changed: false, verified: true, detail: statusDetail(status, now()) };

@@ -4,6 +4,7 @@ import { backupCheck } from "./backup-check";
 import { backupConfigure } from "./backup-configure";
 import { backupDrill } from "./backup-drill";
 import { backupRun } from "./backup-run";
+import { backupStart } from "./backup-start";
 import { backupStatus } from "./backup-status";
 import type { PlanAgentOp } from "./common";
 import { firewallApply } from "./firewall-apply";
@@ -11,8 +12,11 @@ import { firewallConfirm } from "./firewall-confirm";
 import { hostnameSet } from "./hostname-set";
 import { modelPull } from "./model-pull";
 import { nodeInstall } from "./node-install";
+import { nodeRestart } from "./node-restart";
+import { serviceLogs } from "./service-logs";
 import { sshConfigure } from "./ssh-configure";
 import { systemHarden } from "./system-harden";
+import { systemStatus } from "./system-status";
 import { updatesConfigure } from "./updates-configure";
 import { userEnsure } from "./user-ensure";
 import { volumeEncrypt } from "./volume-encrypt";
@@ -49,6 +53,10 @@ export const AGENT_OPS: Readonly<Record<AgentOpName, AgentOp>> = Object.freeze({
   "backup.check": backupCheck,
   "backup.drill": backupDrill,
   "backup.status": backupStatus,
+  "backup.start": backupStart,
+  "system.status": systemStatus,
+  "service.logs": serviceLogs,
+  "node.restart": nodeRestart,
 } as Record<AgentOpName, AgentOp>);
 
 export function isAgentOp(name: string): name is AgentOpName {

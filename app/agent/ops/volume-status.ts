@@ -11,6 +11,7 @@ export const volumeStatus: AgentOp<(typeof AgentOnlyInputSchemas)["volume.status
   name: "volume.status",
   input: AgentOnlyInputSchemas["volume.status"],
   secrets: [],
+  readOnly: true,
 
   async run(_input, _secrets, host) {
     const record = await readRecord(host);

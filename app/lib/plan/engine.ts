@@ -39,7 +39,9 @@ const MAX_LOG = 64 * 1024;
 export async function runPlan(db: PrismaClient, planId: string, executor: Executor): Promise<PlanStatus> {
   const plan = await db.plan.findUnique({ where: { id: planId } });
   if (!plan) throw new PlanNotReadyError(`no plan ${planId}`);
-  if (!plan.kitConfirmedAt) throw new PlanNotReadyError("the recovery kit has not been confirmed");
+  // Setup hands out a recovery kit first; a dashboard change (kind "change") has none to confirm.
+  if (plan.kind === "setup" && !plan.kitConfirmedAt)
+    throw new PlanNotReadyError("the recovery kit has not been confirmed");
   if (plan.status === "done") return "done";
   await db.plan.update({ where: { id: planId }, data: { status: "applying", finishedAt: null } });
 

@@ -146,9 +146,14 @@ describe("op input schemas reject injection", () => {
     expect(user({ shell: "/bin/sh" })).toBe(false);
     expect(OpInputSchemas["system.harden"].safeParse({}).success).toBe(true);
     expect(OpInputSchemas["system.harden"].safeParse({ sysctl: { "kernel.x": "1" } }).success).toBe(false);
-    for (const schema of Object.values(AgentOnlyInputSchemas)) {
-      expect(schema.safeParse({}).success).toBe(true);
-      expect(schema.safeParse({ device: "/dev/sda" }).success).toBe(false);
+    const minimal: Record<string, object> = {
+      "service.logs": { unit: "ssh.service" },
+      "node.restart": { id: "tor" },
+    };
+    for (const [name, schema] of Object.entries(AgentOnlyInputSchemas)) {
+      const valid = minimal[name] ?? {};
+      expect(schema.safeParse(valid).success, name).toBe(true);
+      expect(schema.safeParse({ ...valid, device: "/dev/sda" }).success, name).toBe(false);
     }
   });
 });

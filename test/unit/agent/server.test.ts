@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { AGENT_MAX_LINE, type AgentResponse } from "../../../app/_schemas/agent";
 import { Client, type Harness, sleep, startHarness } from "./stand-ins";
 
@@ -224,6 +225,41 @@ describe("queue limits and time limits", () => {
     // let stop() return although the op hangs forever
     h.server.stop = async () => undefined;
     h.server.close();
+  });
+});
+
+describe("read-only ops", () => {
+  it("answer beside the queue while a long op holds it, and carry their report", async () => {
+    h = await startHarness();
+    h.ops["demo.status"] = {
+      name: "demo.status",
+      input: z.strictObject({}),
+      secrets: [],
+      readOnly: true,
+      async run() {
+        h.record.timeline.push("status");
+        return {
+          changed: false,
+          verified: true,
+          report: { units: [{ unit: "x.service", active: "active" }] },
+        };
+      },
+    };
+    const c = await Client.connect(h.socketPath);
+    c.send({ id: "long", op: "demo.echo", input: { label: "long", steps: 0, delayMs: 400 } });
+    for (let i = 0; i < 100 && !h.record.timeline.includes("long:start"); i++) await sleep(10);
+    c.send({ id: "st", op: "demo.status", input: {} });
+    expect(finals(await c.final("st"))[0]).toEqual({
+      id: "st",
+      ok: true,
+      changed: false,
+      verified: true,
+      report: { units: [{ unit: "x.service", active: "active" }] },
+    });
+    // The status answered while the long op was still running.
+    expect(h.record.timeline).toEqual(["long:start", "status"]);
+    expect(finals(await c.final("long"))[0]).toMatchObject({ ok: true });
+    c.end();
   });
 });
 

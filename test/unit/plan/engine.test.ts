@@ -154,4 +154,33 @@ describe("the plan engine", () => {
       "done",
     );
   });
+
+  it("runs a dashboard change (kind change, one step) without a recovery kit", async () => {
+    await t.prisma.plan.create({
+      data: {
+        id: "c",
+        kind: "change",
+        status: "applying",
+        steps: {
+          create: [
+            {
+              position: 0,
+              op: "updates.configure",
+              input: JSON.stringify({
+                security: "notify",
+                reboot: "never",
+                rebootTime: "04:00",
+                apps: "manual",
+              }),
+              state: "pending",
+            },
+          ],
+        },
+      },
+    });
+    expect(await runPlan(t.prisma, "c", previewExecutor({ stepMs: 0 }))).toBe("done");
+    const [step] = await t.prisma.planStep.findMany({ where: { planId: "c" } });
+    expect(step?.state).toBe("done");
+    expect(step?.log).toContain("would run: write /etc/apt/apt.conf.d/52freehold-unattended-upgrades");
+  });
 });
