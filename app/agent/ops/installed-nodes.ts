@@ -7,7 +7,7 @@ import { unitsOf } from "./node-units";
 
 /**
  * The nodes node.install installed on this box: those of the catalog with a record in
- * /var/lib/freehold/nodes/<id>.json. Only they can be restarted, and only their units (with
+ * /var/lib/freehold-agent/nodes/<id>.json. Only they can be restarted, and only their units (with
  * Freehold's own and the system services it configures) may have their logs read.
  */
 
