@@ -98,6 +98,10 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
+/** Messages that arrived before the shell was up, with ws's isBinary flag. */
+type EarlyMessages = [RawData, boolean][];
+const EARLY_MAX = 32;
+
 function text(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
   return Buffer.from(data as ArrayBuffer).toString("utf8");
@@ -246,7 +250,7 @@ export function createTerminalGateway(options: GatewayOptions): TerminalGateway 
     } else end(t, "closed");
   };
 
-  const attach = (t: Terminal, ws: WebSocket, reattached: boolean) => {
+  const attach = (t: Terminal, ws: WebSocket, reattached: boolean, early: EarlyMessages = []) => {
     if (t.detachTimer) clearTimeout(t.detachTimer);
     t.detachTimer = null;
     t.ws = ws;
@@ -257,6 +261,8 @@ export function createTerminalGateway(options: GatewayOptions): TerminalGateway 
       if (t.ws === ws) end(t, "protocol");
     });
     ws.on("message", (data, isBinary) => onMessage(t, ws, data, isBinary));
+    // What the page typed while the shell was starting, in order.
+    for (const [data, isBinary] of early) onMessage(t, ws, data, isBinary);
     ws.on("close", (code) => {
       if (t.ws !== ws) return;
       // 1000: the page said goodbye (it sends "close" first); 1008/1009: out of protocol or too
@@ -278,6 +284,14 @@ export function createTerminalGateway(options: GatewayOptions): TerminalGateway 
     size: { cols: number; rows: number },
     remoteAddr: string | null,
   ) => {
+    // The page may type before the shell is up (the agent starts it on the appliance): keep those
+    // messages, a bounded few, and hand them over once attached.
+    const early: EarlyMessages = [];
+    const keepEarly = (data: RawData, isBinary: boolean) => {
+      if (early.length < EARLY_MAX) early.push([data, isBinary]);
+      else ws.close(1008, "too much input before the shell started");
+    };
+    ws.on("message", keepEarly);
     let pty: PtyProcess;
     try {
       pty = await options.ptyHost.open(size);
@@ -342,8 +356,9 @@ export function createTerminalGateway(options: GatewayOptions): TerminalGateway 
       detail: { terminal: t.id, pid: pty.pid, cols: size.cols, rows: size.rows },
     });
     resetIdle(t);
+    ws.off("message", keepEarly);
     if (ws.readyState !== ws.OPEN) return detach(t);
-    attach(t, ws, false);
+    attach(t, ws, false, early);
   };
 
   return {

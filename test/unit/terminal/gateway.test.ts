@@ -209,6 +209,29 @@ describe("terminal WebSocket: the way in", () => {
     expect(JSON.parse(closed.at(-1)?.detail ?? "{}")).toMatchObject({ reason: "closed" });
   });
 
+  it("keeps what the page types while the shell is still starting (the agent's start takes a while)", async () => {
+    const local = localPtyHost();
+    const slow: PtyHost = {
+      ...local,
+      open: async (size) => {
+        await new Promise((done) => setTimeout(done, 300));
+        return local.open(size);
+      },
+    };
+    const r = await startServer({ ptyHost: slow });
+    const s = await newSession();
+    const a = await attempt(`${r.url}?ticket=${ticketFor(r, s.sessionId)}&cols=80&rows=24`, {
+      origin: r.origin,
+      cookie: s.cookie,
+    });
+    if (!("ws" in a)) throw new Error(`refused: ${a.status} ${a.body}`);
+    // Typed at once, before the hello: nothing may be lost.
+    a.client.send({ type: "data", data: "echo early-$((6*7))\r" });
+    await a.client.untilText(/early-42\r\n/);
+    a.client.send({ type: "close" });
+    await a.client.untilClosed();
+  });
+
   it("refuses without a session cookie, with a signed-out session, and with another session's ticket", async () => {
     const r = await startServer();
     const s = await newSession();
