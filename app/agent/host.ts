@@ -37,6 +37,13 @@ export interface Host {
   writeFile(path: string, content: string, mode: number): Promise<void>;
   removeFile(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
+  /**
+   * For tools that read a secret only from a file path (systemd-cryptenroll --unlock-key-file):
+   * serves `secret` on a one-shot AF_UNIX socket in a root-only runtime directory while `use`
+   * runs, then removes it. systemd's tools connect to a socket given as a key file and read it to
+   * the end; stdin cannot serve here, as Node's child stdin is a socket that has no path to connect.
+   */
+  serveSecret<T>(secret: string, use: (socketPath: string) => Promise<T>): Promise<T>;
   /** A line for the requester; downloads add their bytes done/total, rate and ETA. */
   progress(message: string, transfer?: TransferProgress): void;
 }

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { constants, promises as fs } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import type { TransferProgress } from "../_schemas/agent";
 import { type ExecOptions, type ExecResult, type Host, OpError } from "./host";
@@ -19,10 +20,36 @@ const ENV: Record<string, string> = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_
 const DEFAULT_TIMEOUT_MS = 120_000;
 const MAX_OUTPUT = 16 * 1024 * 1024;
 
+/** The agent's runtime directory for secret sockets: root's alone (RuntimeDirectory would do too). */
+export const AGENT_RUNTIME_DIR = "/run/freehold-agent";
+
 export class RealHost implements Host {
   constructor(
     private readonly onProgress: (message: string, transfer?: TransferProgress) => void = () => {},
+    private readonly runtimeDir = AGENT_RUNTIME_DIR,
   ) {}
+
+  async serveSecret<T>(secret: string, use: (socketPath: string) => Promise<T>): Promise<T> {
+    await fs.mkdir(this.runtimeDir, { recursive: true, mode: 0o700 });
+    await fs.chmod(this.runtimeDir, 0o700);
+    const socketPath = path.join(this.runtimeDir, `secret-${randomBytes(8).toString("hex")}.sock`);
+    // Every connection gets the secret, then end of file (only root can reach the directory).
+    const server = net.createServer((conn) => {
+      conn.on("error", () => undefined);
+      conn.end(secret);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socketPath, () => resolve());
+    });
+    try {
+      await fs.chmod(socketPath, 0o600);
+      return await use(socketPath);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await fs.rm(socketPath, { force: true });
+    }
+  }
 
   run(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const [file, ...args] = argv;

@@ -21,18 +21,18 @@ export const TPM2_UNLOCK_CONF = "/etc/freehold/tpm2-unlock";
 const TOKEN = "systemd-tpm2";
 
 const pcrList = (pcrs: number[]) => pcrs.join("+");
-export const enrollArgv = (dev: string, pcrs: number[]) => [
+export const enrollArgv = (dev: string, pcrs: number[], keySocket: string) => [
   "systemd-cryptenroll",
-  // the owner's passphrase, on stdin: never in argv or the environment
-  "--unlock-key-file=/dev/stdin",
+  // the owner's passphrase, served on a one-shot root-only socket: never in argv or the environment
+  `--unlock-key-file=${keySocket}`,
   "--tpm2-device=auto",
   `--tpm2-pcrs=${pcrList(pcrs)}`,
   "--",
   dev,
 ];
-export const wipeTpmArgv = (dev: string) => [
+export const wipeTpmArgv = (dev: string, keySocket: string) => [
   "systemd-cryptenroll",
-  "--unlock-key-file=/dev/stdin",
+  `--unlock-key-file=${keySocket}`,
   "--wipe-slot=tpm2",
   "--",
   dev,
@@ -70,9 +70,9 @@ export const volumeTpm2: PlanAgentOp<"volume.tpm2"> = {
 
   preview(input: Input): Command[] {
     const dev = "/dev/disk/by-uuid/<data volume>";
-    const pass = { secret: "disk.passphrase" } as const;
     return [
-      runs(enrollArgv(dev, input.pcrs), { stdin: pass }),
+      // <socket>: the passphrase, served once on a root-only socket under /run/freehold-agent
+      runs(enrollArgv(dev, input.pcrs, "<socket serving disk.passphrase>")),
       runs(tokenOpensArgv(dev)),
       runs(headerBackupArgv(dev)),
       writes(TPM2_UNLOCK_CONF, 0o644, confContent(dev)),
@@ -99,13 +99,15 @@ export const volumeTpm2: PlanAgentOp<"volume.tpm2"> = {
     // A token sealed to other PCRs, or one the TPM no longer opens (cleared TPM, new firmware),
     // is replaced; a good one is kept.
     if (tokens.length > 0 && !(sealedAsWanted && (await tokenOpens(host, dev)))) {
-      await host.run(wipeTpmArgv(dev), { stdin: passphrase });
+      await host.serveSecret(passphrase, (socket) => host.run(wipeTpmArgv(dev, socket)));
       changes.push("old TPM slot removed");
       tokens = [];
     }
     if (tokens.length === 0) {
       host.progress("sealing a key to the TPM");
-      const r = await host.run(enrollArgv(dev, input.pcrs), { stdin: passphrase, okCodes: [0, 1] });
+      const r = await host.serveSecret(passphrase, (socket) =>
+        host.run(enrollArgv(dev, input.pcrs, socket), { okCodes: [0, 1] }),
+      );
       if (r.code !== 0) {
         throw new OpError(
           `systemd-cryptenroll could not enroll the TPM: ${r.stderr.trim().split("\n").at(-1) ?? "no reason given"}`,

@@ -76,4 +76,27 @@ describe("RealHost", () => {
     new RealHost((m) => seen.push(m)).progress("formatting");
     expect(seen).toEqual(["formatting"]);
   });
+
+  it("serves a secret on a one-shot socket that a tool reads by path, then removes it", async () => {
+    const runtime = path.join(tmp, "run");
+    const served = new RealHost(() => {}, runtime);
+    const secret = "a passphrase with spaces ✓";
+    let seen: string | undefined;
+    const result = await served.serveSecret(secret, async (socket) => {
+      expect(statSync(runtime).mode & 0o777).toBe(0o700);
+      expect(statSync(socket).mode & 0o777).toBe(0o600);
+      // Another process connects to the path and reads to the end, as systemd's tools do.
+      const read = [
+        "python3",
+        "-c",
+        "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\nb=b''\nwhile True:\n c=s.recv(4096)\n if not c: break\n b+=c\nsys.stdout.write(b.decode())",
+        socket,
+      ];
+      seen = (await served.run(read)).stdout;
+      return "used";
+    });
+    expect(result).toBe("used");
+    expect(seen).toBe(secret);
+    expect(readdirSync(runtime)).toEqual([]);
+  });
 });

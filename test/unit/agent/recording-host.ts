@@ -17,6 +17,8 @@ export type Reply =
 
 export interface Recorded extends Command {
   removes?: string;
+  /** serveSecret: the secret (by name) a one-shot socket served. */
+  serves?: string;
 }
 
 export class RecordingHost implements Host {
@@ -72,6 +74,15 @@ export class RecordingHost implements Host {
     return result;
   }
 
+  /** Records which secret the socket serves (by name) and hands `use` a fixed path. */
+  async serveSecret<T>(secret: string, use: (socketPath: string) => Promise<T>): Promise<T> {
+    const served = this.name(secret);
+    this.calls.push({ argv: [], serves: "secret" in served ? served.secret : "?" });
+    return use(RecordingHost.SECRET_SOCKET);
+  }
+
+  static readonly SECRET_SOCKET = "/run/freehold-agent/secret.sock";
+
   async readFile(path: string): Promise<string | null> {
     return this.files.get(path)?.content ?? null;
   }
@@ -99,7 +110,13 @@ export class RecordingHost implements Host {
   /** The commands run, each as one string (argv joined by spaces), writes as "write PATH". */
   lines(): string[] {
     return this.calls.map((c) =>
-      c.writes ? `write ${c.writes.path}` : c.removes ? `remove ${c.removes}` : c.argv.join(" "),
+      c.writes
+        ? `write ${c.writes.path}`
+        : c.removes
+          ? `remove ${c.removes}`
+          : c.serves
+            ? `serve ${c.serves}`
+            : c.argv.join(" "),
     );
   }
 

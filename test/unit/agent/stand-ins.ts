@@ -40,6 +40,7 @@ export function fakeHost(progress: (message: string) => void, record: FakeHostRe
     async exists(p) {
       return files.has(p);
     },
+    serveSecret: (_secret, use) => use("/run/freehold-agent/secret.sock"),
     progress,
   };
 }

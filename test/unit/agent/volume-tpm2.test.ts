@@ -7,14 +7,25 @@ import { RecordingHost } from "./recording-host";
 const DEV = "/dev/disk/by-uuid/11111111-2222-3333-4444-555555555555";
 const PASS = "a long disk passphrase";
 const input = { passphrase: { secret: "disk.passphrase" as const }, pcrs: [7] };
+const SOCKET = RecordingHost.SECRET_SOCKET;
 
 /**
  * An encrypted volume with two typed key slots; `tokens` stands for the header's TPM2 tokens, which
  * systemd-cryptenroll adds (with a key slot) and wipes, and which `tpmOpens` says the TPM unseals.
  */
 function machine(opts: { tpm?: boolean; tokens?: number[][]; tpmOpens?: boolean } = {}) {
-  const state = { tokens: [...(opts.tokens ?? [])], tpmOpens: opts.tpmOpens ?? true };
+  const state = {
+    tokens: [...(opts.tokens ?? [])],
+    tpmOpens: opts.tpmOpens ?? true,
+    /** What the last served socket carried (the key systemd-cryptenroll would read). */
+    served: null as string | null,
+  };
   const host = new RecordingHost({ "disk.passphrase": PASS });
+  const serve = host.serveSecret.bind(host);
+  host.serveSecret = (secret, use) => {
+    state.served = secret;
+    return serve(secret, use);
+  };
   host.file(VOLUME_RECORD, `${JSON.stringify({ device: DEV, encrypted: true })}\n`);
   if (opts.tpm ?? true) host.present.add(TPM_DEVICE);
   host
@@ -37,14 +48,14 @@ function machine(opts: { tpm?: boolean; tokens?: number[][]; tpmOpens?: boolean 
     .on(["cryptsetup", "open", "--test-passphrase", "--token-only"], () => ({
       code: state.tokens.length > 0 && state.tpmOpens ? 0 : 1,
     }))
-    .on(["systemd-cryptenroll", "--unlock-key-file=/dev/stdin", "--tpm2-device=auto"], (argv, o) => {
-      if (o.stdin !== PASS) return { code: 1, stderr: "Failed to unlock disk: wrong passphrase" };
+    .on(["systemd-cryptenroll", `--unlock-key-file=${SOCKET}`, "--tpm2-device=auto"], (argv) => {
+      if (state.served !== PASS) return { code: 1, stderr: "Failed to unlock disk: wrong passphrase" };
       const pcrs = argv.find((a) => a.startsWith("--tpm2-pcrs="))?.slice(12) ?? "";
       state.tokens.push(pcrs.split("+").map(Number));
       state.tpmOpens = true;
       return { code: 0 };
     })
-    .on(["systemd-cryptenroll", "--unlock-key-file=/dev/stdin", "--wipe-slot=tpm2"], () => {
+    .on(["systemd-cryptenroll", `--unlock-key-file=${SOCKET}`, "--wipe-slot=tpm2"], () => {
       state.tokens = [];
       return { code: 0 };
     });
@@ -52,23 +63,16 @@ function machine(opts: { tpm?: boolean; tokens?: number[][]; tpmOpens?: boolean 
 }
 
 describe("volume.tpm2", () => {
-  it("seals a key to PCR 7 with the passphrase on stdin, backs up the header and sets up the boot unlock", async () => {
+  it("seals a key to PCR 7 with the passphrase served on a socket, backs up the header and sets up the boot unlock", async () => {
     const { host, state } = machine();
     const outcome = await volumeTpm2.run(input, { "disk.passphrase": PASS }, host);
     expect(outcome).toMatchObject({ changed: true, verified: true, detail: { pcrs: "7" } });
     expect(state.tokens).toEqual([[7]]);
-    const enroll = host.calls.find((c) => c.argv[0] === "systemd-cryptenroll");
-    expect(enroll).toEqual({
-      argv: [
-        "systemd-cryptenroll",
-        "--unlock-key-file=/dev/stdin",
-        "--tpm2-device=auto",
-        "--tpm2-pcrs=7",
-        "--",
-        DEV,
-      ],
-      stdin: { secret: "disk.passphrase" },
-    });
+    // The passphrase reaches systemd-cryptenroll through a one-shot socket, never argv or stdin.
+    expect(host.lines().filter((l) => l.startsWith("serve") || l.startsWith("systemd-cryptenroll"))).toEqual([
+      "serve disk.passphrase",
+      `systemd-cryptenroll --unlock-key-file=${SOCKET} --tpm2-device=auto --tpm2-pcrs=7 -- ${DEV}`,
+    ]);
     expect(host.lines()).toContain(
       `cryptsetup luksHeaderBackup --header-backup-file ${HEADER_BACKUP} -- ${DEV}`,
     );
@@ -93,8 +97,8 @@ describe("volume.tpm2", () => {
       expect(outcome, JSON.stringify(start)).toMatchObject({ changed: true, verified: true });
       const cryptenroll = host.lines().filter((l) => l.startsWith("systemd-cryptenroll"));
       expect(cryptenroll).toEqual([
-        `systemd-cryptenroll --unlock-key-file=/dev/stdin --wipe-slot=tpm2 -- ${DEV}`,
-        `systemd-cryptenroll --unlock-key-file=/dev/stdin --tpm2-device=auto --tpm2-pcrs=7 -- ${DEV}`,
+        `systemd-cryptenroll --unlock-key-file=${SOCKET} --wipe-slot=tpm2 -- ${DEV}`,
+        `systemd-cryptenroll --unlock-key-file=${SOCKET} --tpm2-device=auto --tpm2-pcrs=7 -- ${DEV}`,
       ]);
       expect(state.tokens).toEqual([[7]]);
     }
