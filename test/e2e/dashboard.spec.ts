@@ -1,9 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import path from "node:path";
 import AxeBuilder from "@axe-core/playwright";
-import { type BrowserContext, expect, type Page, test } from "@playwright/test";
-import Database from "better-sqlite3";
+import { expect, type Page, test } from "@playwright/test";
+import { type OwnedBox, startOwnedBox } from "./owned-box";
 
 // The maintenance dashboard in Debian's Chromium against the standalone build, in preview mode: its
 // own server on its own port and database; the box is claimed through the API and given a setup
@@ -14,14 +11,10 @@ test.describe.configure({ mode: "serial" });
 
 const PORT = 3314;
 const ORIGIN = `http://127.0.0.1:${PORT}`;
-const DIR = path.resolve(".cache/e2e/dashboard");
 const PASSWORD = "maple river lantern 42";
 
-let server: ChildProcess;
-let serverLog = "";
-let context: BrowserContext;
+let box: OwnedBox;
 let page: Page;
-const cspViolations: string[] = [];
 
 const STEPS = [
   {
@@ -37,64 +30,18 @@ const STEPS = [
 
 test.beforeAll(async ({ browser }) => {
   test.setTimeout(90_000);
-  rmSync(DIR, { recursive: true, force: true });
-  mkdirSync(DIR, { recursive: true });
-  server = spawn(process.execPath, ["server.mjs"], {
-    cwd: ".next/standalone",
-    env: {
-      ...process.env,
-      NODE_ENV: "production",
-      PORT: String(PORT),
-      FREEHOLD_DB: path.join(DIR, "freehold.db"),
-      FREEHOLD_MODE: "preview",
-      FREEHOLD_PREVIEW_STEP_MS: "200",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  box = await startOwnedBox(browser, {
+    port: PORT,
+    name: "dashboard",
+    password: PASSWORD,
+    steps: STEPS,
+    env: { FREEHOLD_PREVIEW_STEP_MS: "200" },
   });
-  server.stdout?.on("data", (d) => {
-    serverLog += d;
-  });
-  server.stderr?.on("data", (d) => {
-    serverLog += d;
-  });
-  await expect
-    .poll(async () => (await fetch(`${ORIGIN}/login`).catch(() => null))?.status ?? 0, { timeout: 60_000 })
-    .toBe(200);
-
-  context = await browser.newContext({ baseURL: ORIGIN, viewport: { width: 1200, height: 900 } });
-  page = await context.newPage();
-  page.on("console", (m) => {
-    if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
-  });
-  await page.goto("/setup");
-  const code = readFileSync(path.join(DIR, "setup-code"), "utf8").trim();
-  const claim = await page.evaluate(
-    async ({ code, password }) => {
-      const r = await fetch("/api/setup/claim", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ code, username: "alice", password, passwordConfirm: password }),
-      });
-      return r.status;
-    },
-    { code, password: PASSWORD },
-  );
-  expect(claim).toBe(200);
-  const db = new Database(path.join(DIR, "freehold.db"));
-  const now = new Date().toISOString();
-  db.prepare(
-    `INSERT INTO "Plan" (id, kind, status, updatedAt, finishedAt) VALUES ('e2e-dashboard', 'setup', 'done', ?, ?)`,
-  ).run(now, now);
-  const insertStep = db.prepare(
-    `INSERT INTO "PlanStep" (planId, position, op, input, state, finishedAt) VALUES ('e2e-dashboard', ?, ?, ?, 'done', ?)`,
-  );
-  for (const [position, s] of STEPS.entries()) insertStep.run(position, s.op, JSON.stringify(s.input), now);
-  db.close();
+  page = box.page;
 });
 
 test.afterAll(async () => {
-  await context?.close();
-  server?.kill("SIGTERM");
+  await box?.stop();
 });
 
 test("the dashboard shows every card, labelled as preview data, and draws the resource charts", async () => {
@@ -190,5 +137,5 @@ test("the API wants a session, a valid body, and refuses actions in preview", as
     async () => (await fetch("/api/dashboard/logs?unit=ssh.service%3B%20reboot")).status,
   );
   expect(logs).toBe(422);
-  expect(cspViolations, serverLog.slice(-2000)).toEqual([]);
+  expect(box.cspViolations, box.log().slice(-2000)).toEqual([]);
 });

@@ -1,8 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import path from "node:path";
-import { type BrowserContext, expect, type Page, test } from "@playwright/test";
-import Database from "better-sqlite3";
+import { expect, type Page, test } from "@playwright/test";
+import { type OwnedBox, startOwnedBox } from "./owned-box";
 
 // The web terminal in Debian's Chromium against the standalone build (preview mode: the shell is the
 // server's own user's, in node-pty). The spec runs its own server on a fresh database, so it does not
@@ -11,72 +8,19 @@ test.skip(({ baseURL }) => !baseURL?.endsWith(":3310"), "runs against the standa
 test.describe.configure({ mode: "serial" });
 
 const PORT = 3313;
-const ORIGIN = `http://127.0.0.1:${PORT}`;
-const DIR = path.resolve(".cache/e2e/terminal");
 const PASSWORD = "maple river lantern 42";
 
-let server: ChildProcess;
-let serverLog = "";
-let context: BrowserContext;
+let box: OwnedBox;
 let page: Page;
-const cspViolations: string[] = [];
 
 test.beforeAll(async ({ browser }) => {
   test.setTimeout(90_000);
-  rmSync(DIR, { recursive: true, force: true });
-  mkdirSync(DIR, { recursive: true });
-  server = spawn(process.execPath, ["server.mjs"], {
-    cwd: ".next/standalone",
-    env: {
-      ...process.env,
-      NODE_ENV: "production",
-      PORT: String(PORT),
-      FREEHOLD_DB: path.join(DIR, "freehold.db"),
-      FREEHOLD_MODE: "preview",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  server.stdout?.on("data", (d) => {
-    serverLog += d;
-  });
-  server.stderr?.on("data", (d) => {
-    serverLog += d;
-  });
-  await expect
-    .poll(async () => (await fetch(`${ORIGIN}/login`).catch(() => null))?.status ?? 0, { timeout: 60_000 })
-    .toBe(200);
-
-  context = await browser.newContext({ baseURL: ORIGIN, viewport: { width: 1200, height: 900 } });
-  page = await context.newPage();
-  page.on("console", (m) => {
-    if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
-  });
-  // Claim this box (the browser keeps the session cookie), then mark its setup done as if the plan
-  // had been applied: the dashboard opens only then.
-  await page.goto("/setup");
-  const code = readFileSync(path.join(DIR, "setup-code"), "utf8").trim();
-  const claim = await page.evaluate(
-    async ({ code, password }) => {
-      const r = await fetch("/api/setup/claim", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ code, username: "alice", password, passwordConfirm: password }),
-      });
-      return r.status;
-    },
-    { code, password: PASSWORD },
-  );
-  expect(claim).toBe(200);
-  const db = new Database(path.join(DIR, "freehold.db"));
-  db.prepare(
-    `INSERT INTO "Plan" (id, kind, status, updatedAt) VALUES ('e2e-terminal', 'setup', 'done', ?)`,
-  ).run(new Date().toISOString());
-  db.close();
+  box = await startOwnedBox(browser, { port: PORT, name: "terminal", password: PASSWORD });
+  page = box.page;
 });
 
 test.afterAll(async () => {
-  await context?.close();
-  server?.kill("SIGTERM");
+  await box?.stop();
 });
 
 const rows = () => page.locator('[data-testid="terminal"] .xterm-rows');
@@ -161,5 +105,5 @@ test("ending the terminal closes the shell; the audit log names every step", asy
   ]) {
     await expect(events, text).toContainText(text);
   }
-  expect(cspViolations, serverLog.slice(-2000)).toEqual([]);
+  expect(box.cspViolations, box.log().slice(-2000)).toEqual([]);
 });
