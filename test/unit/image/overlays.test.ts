@@ -77,6 +77,16 @@ describe("overlay units and scripts", () => {
     for (const u of COMMON_UNITS.filter((u) => u.startsWith("freehold-"))) expect(unitFiles).toContain(u);
   });
 
+  it("no unit wants tpm2.target: it wants dev-tpmrm0.device, a 90 s wait on a box without a TPM", () => {
+    for (const unit of readdirSync(UNITS)) {
+      const text = readFileSync(path.join(UNITS, unit), "utf8");
+      expect(text, unit).not.toMatch(/^(Wants|Requires|BindsTo)=.*\btpm2\.target\b/m);
+    }
+    const tpmUnit = readFileSync(path.join(UNITS, "freehold-volume-tpm2.service"), "utf8");
+    expect(tpmUnit).toMatch(/^After=tpm2\.target /m);
+    expect(tpmUnit).toMatch(/^ConditionPathExists=\/etc\/freehold\/tpm2-unlock$/m);
+  });
+
   it("points every ExecStart at a file the overlays ship, executable", () => {
     for (const f of unitFiles) {
       for (const m of readFileSync(path.join(UNITS, f), "utf8").matchAll(/^ExecStart=(\S+)(?: (\S+))?/gm)) {
