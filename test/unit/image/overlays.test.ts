@@ -12,6 +12,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { preseedFiles } from "../../../image/flash";
 import { COMMON_UNITS } from "../../../image/targets/common";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -75,6 +76,32 @@ describe("overlay units and scripts", () => {
 
   it("has a unit file for every unit the targets enable (or Debian ships it)", () => {
     for (const u of COMMON_UNITS.filter((u) => u.startsWith("freehold-"))) expect(unitFiles).toContain(u);
+  });
+
+  it("runs the pre-seed unit only for the files `freehold flash` pre-seeds, on either boot partition", () => {
+    const unit = readFileSync(path.join(UNITS, "freehold-preseed.service"), "utf8");
+    const conditions = [...unit.matchAll(/^ConditionPathExists=\|(\S+)$/gm)].map((m) => m[1]);
+    const names = Object.keys(
+      preseedFiles({
+        setupCode: "ABCD-EFGH-JKLM-NPQR",
+        hostname: "h",
+        wifi: { ssid: "s", psk: "p" },
+        sshPublicKey: "k",
+      }),
+    );
+    expect(names).toHaveLength(4);
+    expect(conditions.sort()).toEqual(
+      ["/boot/efi", "/boot/firmware"].flatMap((d) => names.map((n) => `${d}/${n}`)).sort(),
+    );
+    // The README on the boot partition is no pre-seed: a glob like freehold-* would match it.
+    expect(unit).not.toMatch(/ConditionPathExistsGlob/);
+  });
+
+  it("starts the web app beside freehold-tls, not after it", () => {
+    const tls = readFileSync(path.join(UNITS, "freehold-tls.service"), "utf8");
+    const web = readFileSync(path.join(UNITS, "freehold-web.service"), "utf8");
+    expect(tls).not.toMatch(/^Before=.*freehold-web/m);
+    expect(web).not.toMatch(/^(After|Requires)=.*freehold-tls/m);
   });
 
   it("no unit wants tpm2.target: it wants dev-tpmrm0.device, a 90 s wait on a box without a TPM", () => {
