@@ -23,7 +23,7 @@ import { readEnv } from "../app/lib/env";
 import { checkRequest, contentSecurityPolicy, type HostPolicy } from "../app/lib/http/guard";
 import { waitForTlsPair } from "../app/lib/http/tls-pair";
 import { sampler } from "../app/lib/metrics/sampler";
-import { ensureSetupCode } from "../app/lib/setup-code/bootstrap";
+import { waitForSetupCode } from "../app/lib/setup-code/bootstrap";
 import { agentPtyHost } from "../app/lib/terminal/agent-pty";
 import { createTerminalGateway, upgradeListener } from "../app/lib/terminal/gateway";
 import { localPtyHost } from "../app/lib/terminal/pty";
@@ -52,19 +52,6 @@ async function main(): Promise<void> {
   const { applied } = migrate(env.databaseFile, env.migrationsDir);
   if (applied.length > 0) console.log(`freehold-web: applied migrations ${applied.join(", ")}`);
 
-  const setup = ensureSetupCode({
-    databaseFile: env.databaseFile,
-    mode: env.FREEHOLD_MODE,
-    setupCodeFile: env.FREEHOLD_SETUP_CODE_FILE,
-  });
-  if (setup.state === "issued" && setup.code) {
-    console.log(`freehold-web: setup code ${setup.code} (also in ${setup.file}); enter it at /setup`);
-  } else if (setup.state === "missing") {
-    console.error(`freehold-web: no setup code in ${setup.file}; the box cannot be claimed until it exists`);
-  } else if (setup.state !== "claimed") {
-    console.log(`freehold-web: the box is not claimed yet; the setup code is in ${setup.file}`);
-  }
-
   if (env.FREEHOLD_MODE === "appliance" && !(env.FREEHOLD_TLS_CERT && env.FREEHOLD_TLS_KEY)) {
     throw new Error(
       "The appliance serves HTTPS only: set FREEHOLD_TLS_CERT and FREEHOLD_TLS_KEY " +
@@ -83,7 +70,24 @@ async function main(): Promise<void> {
   const port = env.PORT ?? (dev ? 3000 : 443);
   const hostname = env.HOSTNAME ?? (env.FREEHOLD_MODE === "appliance" ? "::" : "127.0.0.1");
   const app = next({ dev, dir, hostname, port, ...(conf ? { conf } : {}) });
-  await app.prepare();
+  // On the appliance, freehold-setup-code may still be writing the code: wait for it while Next
+  // prepares (the unit starts beside ours, not before it).
+  const [, setup] = await Promise.all([
+    app.prepare(),
+    waitForSetupCode({
+      databaseFile: env.databaseFile,
+      mode: env.FREEHOLD_MODE,
+      setupCodeFile: env.FREEHOLD_SETUP_CODE_FILE,
+    }),
+  ]);
+  if (setup.state === "issued" && setup.code) {
+    console.log(`freehold-web: setup code ${setup.code} (also in ${setup.file}); enter it at /setup`);
+  } else if (setup.state === "missing") {
+    console.error(`freehold-web: no setup code in ${setup.file}; the box cannot be claimed until it exists`);
+  } else if (setup.state !== "claimed") {
+    console.log(`freehold-web: the box is not claimed yet; the setup code is in ${setup.file}`);
+  }
+
   const handle = app.getRequestHandler();
   const tls = Boolean(env.FREEHOLD_TLS_CERT && env.FREEHOLD_TLS_KEY);
   const hostPolicy = (): HostPolicy => ({ hostname: os.hostname(), configured: env.FREEHOLD_ALLOWED_HOSTS });

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { pollUntil } from "../poll";
 import { generateSetupCode, hashSetupCode, normalizeSetupCode } from "./code";
 
 /**
@@ -76,5 +77,31 @@ export function ensureSetupCode(options: {
       .immediate();
   } finally {
     db.close();
+  }
+}
+
+/**
+ * ensureSetupCode, waiting for the appliance's file: the web app starts early in boot, beside
+ * freehold-setup-code (which must follow the pre-seed unit), rather than after it. Gives up after
+ * `timeoutMs` and answers "missing": the server still listens, and the claim page says the box has
+ * no code yet. A file that holds no valid code fails at once (waiting would not fix it).
+ */
+export async function waitForSetupCode(
+  options: Parameters<typeof ensureSetupCode>[0],
+  timeoutMs = 120_000,
+  intervalMs = 200,
+): Promise<SetupCodeResult> {
+  const gaveUp = new Error("no setup code yet");
+  try {
+    return await pollUntil(
+      () => {
+        const result = ensureSetupCode(options);
+        return result.state === "missing" ? undefined : result;
+      },
+      { timeoutMs, intervalMs, timedOut: () => gaveUp },
+    );
+  } catch (error) {
+    if (error !== gaveUp) throw error;
+    return ensureSetupCode(options);
   }
 }

@@ -27,6 +27,8 @@ describe("the agent's state", () => {
     expect(tmpfiles).toMatch(new RegExp(`^d ${AGENT_STATE_DIR} 0700 root root -$`, "m"));
     // The web unit may write only its own directory.
     const web = readFileSync("overlays/common/usr/lib/systemd/system/freehold-web.service", "utf8");
-    expect(web).toMatch(/^ReadWritePaths=\/var\/lib\/freehold$/m);
+    expect(web).toMatch(/^StateDirectory=freehold$/m);
+    expect(web).toMatch(/^ProtectSystem=strict$/m);
+    expect(web).not.toMatch(/^(ReadWritePaths|StateDirectory)=.*freehold-agent/m);
   });
 });

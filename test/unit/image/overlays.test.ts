@@ -104,6 +104,27 @@ describe("overlay units and scripts", () => {
     expect(web).not.toMatch(/^(After|Requires)=.*freehold-tls/m);
   });
 
+  it("starts the web app early: no default dependencies, ordered after nothing slow", () => {
+    const web = readFileSync(path.join(UNITS, "freehold-web.service"), "utf8");
+    expect(web).toMatch(/^DefaultDependencies=no$/m);
+    // Only what Node needs: a writable root, the journal, its user. Everything else (setup code,
+    // TLS pair, the agent's socket) it waits for or connects to itself.
+    const after = [...web.matchAll(/^After=(.*)$/gm)].flatMap((m) => (m[1] ?? "").split(/\s+/));
+    expect(after.sort()).toEqual(
+      ["systemd-journald.socket", "systemd-remount-fs.service", "systemd-sysusers.service"].sort(),
+    );
+    expect(web).toMatch(/^Conflicts=shutdown\.target$/m);
+    expect(web).toMatch(/^Before=shutdown\.target$/m);
+    // PrivateTmp=yes would order it after systemd-tmpfiles-setup.service (systemd.exec(5)).
+    expect(web).toMatch(/^PrivateTmp=disconnected$/m);
+    expect(web).not.toMatch(/^ReadWritePaths=/m);
+    // No unit orders itself before the web app (that would pull its dependencies in front of it).
+    for (const unit of readdirSync(UNITS)) {
+      const text = readFileSync(path.join(UNITS, unit), "utf8");
+      expect(text, unit).not.toMatch(/^Before=.*\bfreehold-web\.service/m);
+    }
+  });
+
   it("no unit wants tpm2.target: it wants dev-tpmrm0.device, a 90 s wait on a box without a TPM", () => {
     for (const unit of readdirSync(UNITS)) {
       const text = readFileSync(path.join(UNITS, unit), "utf8");
@@ -143,7 +164,8 @@ describe("overlay units and scripts", () => {
       "AmbientCapabilities=CAP_NET_BIND_SERVICE",
       "NoNewPrivileges=yes",
       "ProtectSystem=strict",
-      "ReadWritePaths=/var/lib/freehold",
+      "StateDirectory=freehold",
+      "StateDirectoryMode=0750",
       // Started beside freehold-tls (not after it): the server waits for the key itself.
       "Wants=freehold-agent.socket freehold-setup-code.service freehold-tls.service",
     ])
