@@ -138,14 +138,17 @@ export type BackupConfig = z.infer<typeof BackupConfigSchema>;
 
 const When = z.iso.datetime();
 
+/**
+ * A restic snapshot id: the full 64-hex id, or a prefix of it (restic's short ids are 8). It ends
+ * up in restic argv and in the agent's records, so nothing but lowercase hex.
+ */
+export const SnapshotIdSchema = z.string().regex(/^[0-9a-f]{8,64}$/, "a restic snapshot id");
+
 /** One backup run, as /var/lib/freehold-agent/backup/backup.json records it. */
 export const BackupRunRecordSchema = z.strictObject({
   at: When,
   ok: z.boolean(),
-  snapshotId: z
-    .string()
-    .regex(/^[0-9a-f]{8,64}$/)
-    .optional(),
+  snapshotId: SnapshotIdSchema.optional(),
   filesNew: z.number().int().nonnegative().optional(),
   filesChanged: z.number().int().nonnegative().optional(),
   bytesAdded: z.number().int().nonnegative().optional(),
@@ -179,10 +182,7 @@ export type CheckRecord = z.infer<typeof CheckRecordSchema>;
 export const DrillRecordSchema = z.strictObject({
   at: When,
   ok: z.boolean(),
-  snapshotId: z
-    .string()
-    .regex(/^[0-9a-f]{8,64}$/)
-    .optional(),
+  snapshotId: SnapshotIdSchema.optional(),
   checked: z.number().int().nonnegative(),
   identical: z.number().int().nonnegative(),
   changedSince: z.number().int().nonnegative(),

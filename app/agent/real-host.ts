@@ -5,6 +5,7 @@ import net from "node:net";
 import path from "node:path";
 import type { TransferProgress } from "../_schemas/agent";
 import { type ExecOptions, type ExecResult, type Host, OpError } from "./host";
+import { AGENT_RUNTIME_DIR } from "./paths";
 
 /**
  * The Host the agent gives its operations: tools run with spawn (no shell, a fixed PATH and the C
@@ -19,9 +20,6 @@ import { type ExecOptions, type ExecResult, type Host, OpError } from "./host";
 const ENV: Record<string, string> = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C", LANG: "C" };
 const DEFAULT_TIMEOUT_MS = 120_000;
 const MAX_OUTPUT = 16 * 1024 * 1024;
-
-/** The agent's runtime directory for secret sockets: root's alone (RuntimeDirectory would do too). */
-export const AGENT_RUNTIME_DIR = "/run/freehold-agent";
 
 export class RealHost implements Host {
   constructor(

@@ -10,7 +10,7 @@ import {
   type ShellLaunch,
 } from "../lib/terminal/passwd";
 import { type PtyProcess, spawnPty } from "../lib/terminal/pty";
-import { AGENT_STATE_DIR } from "./state-dir";
+import { AGENT_STATE_DIR } from "./paths";
 
 /**
  * freehold-agent's side of the web terminal: the owner's login shell in a pty, as the owner.

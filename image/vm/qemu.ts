@@ -113,6 +113,42 @@ function installCleanup(): void {
   }
 }
 
+/** A child the harness started: its exit, and the tail of what it wrote to stderr. */
+export interface TrackedChild {
+  /** Resolves with the exit code when the child exits, null when it was killed or never started. */
+  exited: Promise<number | null>;
+  /** undefined while the child runs; then its exit code, or null (a signal, or spawn failed). */
+  exitCode: () => number | null | undefined;
+  /** The last `stderrLimit` characters of its stderr (when stderr is a pipe). */
+  stderr: () => string;
+}
+
+/**
+ * Watches a child spawned with stderr piped: the cleanup kills it while it runs ("running"), its
+ * stderr tail is kept for error messages, and its exit (or a failed spawn, "error") is recorded.
+ */
+export function trackChild(child: ChildProcess, stderrLimit: number): TrackedChild {
+  running.add(child);
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString("utf8")).slice(-stderrLimit);
+  });
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => {
+      running.delete(child);
+      exitCode = code;
+      resolve(code);
+    });
+    child.once("error", () => {
+      running.delete(child);
+      exitCode = null;
+      resolve(null);
+    });
+  });
+  return { exited, exitCode: () => exitCode, stderr: () => stderr };
+}
+
 /** Asks the kernel for a free loopback port (for forwards given as host 0). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -211,25 +247,12 @@ async function startSwtpm(workDir: string): Promise<{ socket: string; stop: () =
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
-  running.add(child);
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString("utf8")).slice(-4096);
-  });
-  let exited = false;
-  child.once("exit", () => {
-    exited = true;
-    running.delete(child);
-  });
-  child.once("error", () => {
-    exited = true;
-    running.delete(child);
-  });
+  const tracked = trackChild(child, 4096);
   await pollUntil(
     () => {
-      if (exited)
+      if (tracked.exitCode() !== undefined)
         throw new Error(
-          `swtpm exited before it listened: ${stderr.trim() || "no message"} (apt install swtpm)`,
+          `swtpm exited before it listened: ${tracked.stderr().trim() || "no message"} (apt install swtpm)`,
         );
       return existsSync(socket) ? true : undefined;
     },
@@ -313,25 +336,9 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
 
   const [command, ...args] = argv as [string, ...string[]];
   const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
-  running.add(child);
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString("utf8")).slice(-8192);
-  });
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) => {
-    child.once("exit", (code) => {
-      running.delete(child);
-      tpm?.stop();
-      exitCode = code;
-      resolve(code);
-    });
-    child.once("error", () => {
-      running.delete(child);
-      exitCode = null;
-      resolve(null);
-    });
-  });
+  const { exited, exitCode, stderr } = trackChild(child, 8192);
+  // swtpm goes when QEMU exits (not when QEMU could not be started: the harness's cleanup kills it).
+  if (tpm) child.once("exit", () => tpm.stop());
   const startedAt = Date.now();
 
   const serialText = (): string => {
@@ -347,7 +354,7 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
     }
   };
   const explainFailure = () =>
-    `${stderr ? `QEMU said: ${stderr.trim()}\n` : ""}Last lines of the serial console (${serialLog}):\n${tailOf(serialText())}`;
+    `${stderr() ? `QEMU said: ${stderr().trim()}\n` : ""}Last lines of the serial console (${serialLog}):\n${tailOf(serialText())}`;
 
   const vm: Vm = {
     pid: child.pid ?? -1,
@@ -362,9 +369,9 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
         () => {
           const match = serialText().match(pattern);
           if (match) return match;
-          if (exitCode !== undefined) {
+          if (exitCode() !== undefined) {
             throw new Error(
-              `QEMU exited (code ${exitCode}) before the console showed ${pattern}.\n${explainFailure()}`,
+              `QEMU exited (code ${exitCode()}) before the console showed ${pattern}.\n${explainFailure()}`,
             );
           }
           return undefined;
@@ -388,7 +395,7 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
       return result;
     },
     async stop() {
-      if (exitCode !== undefined) return;
+      if (exitCode() !== undefined) return;
       child.kill("SIGTERM");
       const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5000).unref());
       if ((await Promise.race([exited, timer])) === "timeout") {
@@ -397,7 +404,7 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
       }
     },
     async powerCut() {
-      if (exitCode !== undefined) return;
+      if (exitCode() !== undefined) return;
       child.kill("SIGKILL");
       await exited;
     },

@@ -10,7 +10,7 @@ import {
 import { explainRestic, type ResticFiles, type ResticRepo, resticRepo } from "../../lib/backup/restic";
 import { BACKUP_UNIT_DIR, USB_MOUNT_UNIT } from "../../lib/backup/units";
 import { type ExecOptions, type ExecResult, type Host, OpError } from "../host";
-import { AGENT_STATE_DIR } from "../state-dir";
+import { AGENT_STATE_DIR } from "../paths";
 import { MOUNTPOINT, mountedAt } from "./data-volume";
 
 /**

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { type Host, OpError } from "../host";
-import { AGENT_STATE_DIR } from "../state-dir";
+import { AGENT_STATE_DIR } from "../paths";
 import { parseExport } from "./common";
 import { MAPPER_PATH } from "./luks";
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { OpInputSchemas } from "../../_schemas/ops";
 import type { Host } from "../host";
-import { AGENT_STATE_DIR } from "../state-dir";
+import { AGENT_STATE_DIR } from "../paths";
 import { IFNAME } from "./firewall-ruleset";
 
 /**

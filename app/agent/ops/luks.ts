@@ -1,5 +1,5 @@
 import { type Host, OpError } from "../host";
-import { AGENT_STATE_DIR } from "../state-dir";
+import { AGENT_STATE_DIR } from "../paths";
 import { parseExport } from "./common";
 
 /**

@@ -5,7 +5,7 @@ import { NODES } from "../../lib/catalog/nodes";
 import { RELEASES } from "../../lib/catalog/releases";
 import { type Command, runs, writes } from "../command";
 import { type Host, OpError } from "../host";
-import { AGENT_STATE_DIR } from "../state-dir";
+import { AGENT_STATE_DIR } from "../paths";
 import {
   BITCOIN_CONF,
   BITCOIN_NODE,

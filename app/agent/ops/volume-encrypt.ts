@@ -1,7 +1,7 @@
 import { type OpInput, OpInputSchemas } from "../../_schemas/ops";
 import { type Command, runs, writes } from "../command";
 import { type Host, OpError } from "../host";
-import { AGENT_STATE_DIR } from "../state-dir";
+import { AGENT_STATE_DIR } from "../paths";
 import { ensureFile, type PlanAgentOp, unitIs } from "./common";
 import {
   isMapperMount,

@@ -96,12 +96,17 @@ export const volumeTpm2: PlanAgentOp<"volume.tpm2"> = {
     const changes: string[] = [];
 
     let { tokens, sealedAsWanted } = await tpmTokens(host, dev, input.pcrs);
+    // Whether the TPM unseals the volume's key; null: not asked, or the slot changed since. Each
+    // answer costs an unseal, so a slot left as it was is not asked again to verify it (header
+    // backup and boot-unlock file change nothing the TPM reads); a new one is.
+    let unseals: boolean | null = tokens.length > 0 && sealedAsWanted ? await tokenOpens(host, dev) : null;
     // A token sealed to other PCRs, or one the TPM no longer opens (cleared TPM, new firmware),
     // is replaced; a good one is kept.
-    if (tokens.length > 0 && !(sealedAsWanted && (await tokenOpens(host, dev)))) {
+    if (tokens.length > 0 && !unseals) {
       await host.serveSecret(passphrase, (socket) => host.run(wipeTpmArgv(dev, socket)));
       changes.push("old TPM slot removed");
       tokens = [];
+      unseals = null;
     }
     if (tokens.length === 0) {
       host.progress("sealing a key to the TPM");
@@ -115,6 +120,7 @@ export const volumeTpm2: PlanAgentOp<"volume.tpm2"> = {
         );
       }
       changes.push("TPM slot");
+      unseals = null;
     }
     if (changes.length > 0 || !(await host.exists(HEADER_BACKUP))) {
       await backupHeader(host, dev);
@@ -123,7 +129,7 @@ export const volumeTpm2: PlanAgentOp<"volume.tpm2"> = {
     if (await ensureFile(host, TPM2_UNLOCK_CONF, confContent(dev), 0o644)) changes.push("boot unlock");
 
     ({ tokens, sealedAsWanted } = await tpmTokens(host, dev, input.pcrs));
-    const opens = await tokenOpens(host, dev);
+    const opens = unseals ?? (await tokenOpens(host, dev));
     const problems = [
       ...(sealedAsWanted
         ? []

@@ -1,3 +1,4 @@
+import { SnapshotIdSchema } from "../../_schemas/backup";
 import { formatBytes } from "../format";
 
 /**
@@ -56,7 +57,8 @@ export function parseBackupLine(line: string): BackupLine | null {
         },
       };
     case "summary":
-      if (typeof o.snapshot_id !== "string" || !/^[0-9a-f]{8,64}$/.test(o.snapshot_id)) return null;
+      if (typeof o.snapshot_id !== "string" || !SnapshotIdSchema.safeParse(o.snapshot_id).success)
+        return null;
       return {
         kind: "summary",
         summary: {

@@ -8,6 +8,9 @@ const DEV = "/dev/disk/by-uuid/11111111-2222-3333-4444-555555555555";
 const PASS = "a long disk passphrase";
 const input = { passphrase: { secret: "disk.passphrase" as const }, pcrs: [7] };
 const SOCKET = RecordingHost.SECRET_SOCKET;
+/** How many times the op asked the TPM to unseal the volume's key (cryptsetup's token-only test). */
+const unseals = (host: RecordingHost) =>
+  host.lines().filter((l) => l.startsWith("cryptsetup open --test-passphrase --token-only")).length;
 
 /**
  * An encrypted volume with two typed key slots; `tokens` stands for the header's TPM2 tokens, which
@@ -77,6 +80,11 @@ describe("volume.tpm2", () => {
       `cryptsetup luksHeaderBackup --header-backup-file ${HEADER_BACKUP} -- ${DEV}`,
     );
     expect(host.files.get(TPM2_UNLOCK_CONF)?.content).toBe(confContent(DEV));
+    // Nothing to ask the TPM before enrolling; after, it must unseal the new key to verify it.
+    expect(unseals(host)).toBe(1);
+    const enrol = host.lines().findIndex((l) => l.startsWith("systemd-cryptenroll"));
+    const unseal = host.lines().findIndex((l) => l.startsWith("cryptsetup open --test-passphrase"));
+    expect(unseal).toBeGreaterThan(enrol);
     host.expectNoLeaks();
   });
 
@@ -88,6 +96,27 @@ describe("volume.tpm2", () => {
     expect(outcome).toMatchObject({ changed: false, verified: true });
     expect(host.lines().some((l) => l.startsWith("systemd-cryptenroll"))).toBe(false);
     expect(host.calls.some((c) => c.writes)).toBe(false);
+    // The TPM is asked once: what it answered when observed verifies the slot it left as it was.
+    expect(unseals(host)).toBe(1);
+  });
+
+  it("asks the TPM once when it only redoes the header backup and the boot unlock file", async () => {
+    const { host } = machine({ tokens: [[7]] });
+    const outcome = await volumeTpm2.run(input, { "disk.passphrase": PASS }, host);
+    expect(outcome).toMatchObject({
+      changed: true,
+      verified: true,
+      detail: { actions: "header backup, boot unlock" },
+    });
+    expect(unseals(host)).toBe(1);
+  });
+
+  it("asks the TPM again after replacing a slot it no longer opened, to verify the new one", async () => {
+    // Observed: the TPM refuses; replaced and enrolled: asked again to verify the new slot.
+    const { host } = machine({ tokens: [[7]], tpmOpens: false });
+    const outcome = await volumeTpm2.run(input, { "disk.passphrase": PASS }, host);
+    expect(outcome).toMatchObject({ changed: true, verified: true });
+    expect(unseals(host)).toBe(2);
   });
 
   it("replaces a token sealed to other PCRs, or one the TPM no longer opens", async () => {

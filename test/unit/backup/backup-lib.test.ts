@@ -3,7 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { BackupPathSchema, type BackupTargetInput, BackupTargetSchema } from "../../../app/_schemas/backup";
+import {
+  BackupPathSchema,
+  BackupRunRecordSchema,
+  type BackupTargetInput,
+  BackupTargetSchema,
+  DrillRecordSchema,
+  SnapshotIdSchema,
+} from "../../../app/_schemas/backup";
 import { classify } from "../../../app/lib/backup/drill";
 import { backupAlert, isoWeekIndex, weeklySubset } from "../../../app/lib/backup/policy";
 import { formatProgress, parseBackupLine, throttle } from "../../../app/lib/backup/progress";
@@ -145,6 +152,40 @@ describe("backup targets reject injection at the schema", () => {
       "/a/",
     ])
       expect(BackupPathSchema.safeParse(p).success, JSON.stringify(p)).toBe(false);
+  });
+
+  it("snapshot ids: lowercase hex, 8 to 64 characters, the same rule in every record", () => {
+    const good = ["9b1dca66", "ffee0011".padEnd(64, "0")];
+    const bad = ["9b1dca6", "f".repeat(65), "9B1DCA66", "-9b1dca66", "9b1dca66\n", "../x", "latest", ""];
+    for (const id of good) expect(SnapshotIdSchema.safeParse(id).success, id).toBe(true);
+    for (const id of bad) expect(SnapshotIdSchema.safeParse(id).success, JSON.stringify(id)).toBe(false);
+    const at = "2026-03-09T03:30:00.000Z";
+    const drill = {
+      at,
+      ok: true,
+      checked: 1,
+      identical: 1,
+      changedSince: 0,
+      deletedSince: 0,
+      differences: [],
+    };
+    for (const id of good) {
+      expect(BackupRunRecordSchema.safeParse({ at, ok: true, snapshotId: id }).success, id).toBe(true);
+      expect(DrillRecordSchema.safeParse({ ...drill, snapshotId: id }).success, id).toBe(true);
+      expect(parseBackupLine(JSON.stringify({ message_type: "summary", snapshot_id: id }))?.kind).toBe(
+        "summary",
+      );
+    }
+    for (const id of bad) {
+      expect(
+        BackupRunRecordSchema.safeParse({ at, ok: true, snapshotId: id }).success,
+        JSON.stringify(id),
+      ).toBe(false);
+      expect(DrillRecordSchema.safeParse({ ...drill, snapshotId: id }).success, JSON.stringify(id)).toBe(
+        false,
+      );
+      expect(parseBackupLine(JSON.stringify({ message_type: "summary", snapshot_id: id }))).toBeNull();
+    }
   });
 });
 

@@ -6,7 +6,8 @@ import { CANDIDATE, MARKER, ROLLBACK_FILE } from "../../../app/agent/ops/firewal
 import { HEADER_BACKUP } from "../../../app/agent/ops/luks";
 import { NODE_STATE_DIR } from "../../../app/agent/ops/node-install";
 import { FORMATTING } from "../../../app/agent/ops/volume-encrypt";
-import { AGENT_STATE_DIR } from "../../../app/agent/state-dir";
+import { AGENT_RUNTIME_DIR, AGENT_STATE_DIR } from "../../../app/agent/paths";
+import { RealHost } from "../../../app/agent/real-host";
 import { OWNER_FILE } from "../../../app/agent/terminal";
 
 describe("the agent's state", () => {
@@ -30,5 +31,14 @@ describe("the agent's state", () => {
     expect(web).toMatch(/^StateDirectory=freehold$/m);
     expect(web).toMatch(/^ProtectSystem=strict$/m);
     expect(web).not.toMatch(/^(ReadWritePaths|StateDirectory)=.*freehold-agent/m);
+  });
+
+  it("serves secrets from its own runtime directory, apart from the web app's /run/freehold", () => {
+    expect(AGENT_RUNTIME_DIR).toMatch(/^\/run\/[a-z-]+$/);
+    expect(`${AGENT_RUNTIME_DIR}/`.startsWith("/run/freehold/")).toBe(false);
+    // RealHost's secret sockets go there unless a test hands it a temp dir.
+    expect((new RealHost() as unknown as { runtimeDir: string }).runtimeDir).toBe(AGENT_RUNTIME_DIR);
+    const web = readFileSync("overlays/common/usr/lib/systemd/system/freehold-web.service", "utf8");
+    expect(web).not.toContain(AGENT_RUNTIME_DIR);
   });
 });
