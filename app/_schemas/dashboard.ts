@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AgentOnlyInputSchemas, MAX_LOG_LINES, OpInputSchemas, UnitNameSchema } from "./ops";
+import { NetworkChoiceSchema } from "./wizard";
 
 /**
  * What the dashboard reads from the agent (the `report` of system.status and service.logs, parsed
@@ -111,6 +112,9 @@ export const ServiceLogsQuerySchema = z.strictObject({
 export const BackupStartBodySchema = z.strictObject({});
 export const UpdatePolicySchema = OpInputSchemas["updates.configure"];
 export type UpdatePolicy = z.infer<typeof UpdatePolicySchema>;
+/** The dashboard's SSH setting: the wizard's choice ("off" or "lan"); nothing else is accepted. */
+export const SshSettingSchema = z.strictObject({ ssh: NetworkChoiceSchema.shape.ssh });
+export type SshSetting = z.infer<typeof SshSettingSchema>;
 
 /** backup.status's detail (app/agent/ops/backup-status.ts statusDetail), as the dashboard reads it. */
 export const BackupDetailSchema = z.object({

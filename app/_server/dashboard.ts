@@ -44,6 +44,19 @@ async function plannedSteps<N extends "node.install" | "firewall.apply" | "backu
   });
 }
 
+/** The input of the last verified firewall.apply (a dashboard change after setup counts too). */
+async function lastAppliedFirewall(): Promise<OpInput<"firewall.apply"> | undefined> {
+  const step = await db().planStep.findFirst({
+    where: { op: "firewall.apply", state: "done" },
+    orderBy: [{ finishedAt: "desc" }, { id: "desc" }],
+  });
+  if (!step) return undefined;
+  const parsed = PlanStepInputSchema.safeParse({ op: step.op, input: JSON.parse(step.input) });
+  return parsed.success && parsed.data.op === "firewall.apply"
+    ? (parsed.data.input as OpInput<"firewall.apply">)
+    : undefined;
+}
+
 async function previewStatus(): Promise<SystemStatus> {
   const nodes = (await plannedSteps("node.install")).flatMap((input) => {
     const node = nodeById(input.id);
@@ -51,7 +64,7 @@ async function previewStatus(): Promise<SystemStatus> {
       ? [{ id: node.id, name: node.name, mode: input.mode ?? null, units: unitsOf(node), problems: [] }]
       : [];
   });
-  const firewall = (await plannedSteps("firewall.apply"))[0];
+  const firewall = (await lastAppliedFirewall()) ?? (await plannedSteps("firewall.apply"))[0];
   const state = (unit: string): UnitState => ({
     unit,
     load: "preview",
@@ -76,12 +89,24 @@ async function previewStatus(): Promise<SystemStatus> {
   };
 }
 
-let statusCache: { at: number; value: Promise<Read<SystemStatus>> } | null = null;
+/**
+ * Process-wide, like the plan runners: route handlers and pages may be bundled apart (each with its
+ * own copy of this module), and a change started by a route must clear the page's cache too.
+ */
+const shared = globalThis as unknown as {
+  freeholdStatusCache?: { at: number; value: Promise<Read<SystemStatus>> } | null;
+};
 const STATUS_TTL_MS = 20_000;
+
+/** The next systemStatus() asks again (a change of the firewall or SSH just finished). */
+export function forgetSystemStatus(): void {
+  shared.freeholdStatusCache = null;
+}
 
 /** system.status, cached for 20 s (apt's simulation takes seconds on a small box); `fresh` skips the cache. */
 export function systemStatus(fresh = false): Promise<Read<SystemStatus>> {
-  if (!fresh && statusCache && Date.now() - statusCache.at < STATUS_TTL_MS) return statusCache.value;
+  const cached = shared.freeholdStatusCache;
+  if (!fresh && cached && Date.now() - cached.at < STATUS_TTL_MS) return cached.value;
   const value = (async (): Promise<Read<SystemStatus>> => {
     if (!appliance()) return { preview: true, value: await previewStatus(), error: null };
     try {
@@ -95,9 +120,9 @@ export function systemStatus(fresh = false): Promise<Read<SystemStatus>> {
       return { preview: false, value: null, error: message(error) };
     }
   })();
-  statusCache = { at: Date.now(), value };
+  shared.freeholdStatusCache = { at: Date.now(), value };
   value.then((r) => {
-    if (r.error && statusCache?.value === value) statusCache = null;
+    if (r.error && shared.freeholdStatusCache?.value === value) shared.freeholdStatusCache = null;
   });
   return value;
 }
@@ -128,13 +153,13 @@ export async function serviceLogs(unit: string, lines: number): Promise<ServiceL
 
 export async function restartNode(id: string): Promise<{ verified: boolean; problems: string | null }> {
   const answer = await agentCall("node.restart", { id }, {}, { timeoutMs: 15 * 60_000 });
-  statusCache = null;
+  shared.freeholdStatusCache = null;
   const problems = answer.detail?.problems;
   return { verified: answer.verified, problems: typeof problems === "string" ? problems : null };
 }
 
 export async function startBackup(): Promise<{ verified: boolean; state: string }> {
   const answer = await agentCall("backup.start", {}, {}, { timeoutMs: 2 * 60_000 });
-  statusCache = null;
+  shared.freeholdStatusCache = null;
   return { verified: answer.verified, state: String(answer.detail?.state ?? "unknown") };
 }

@@ -1,14 +1,19 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import { type UpdatePolicy, UpdatePolicySchema } from "../_schemas/dashboard";
+import { OpInputSchemas, type PlanStepInput } from "../_schemas/ops";
 import { audit } from "../lib/audit";
+import { nodeById } from "../lib/catalog/nodes";
+import { readEnv } from "../lib/env";
 import { ensureRunning } from "../lib/plan/engine";
+import { buildSshChange, type SshExposure, sshLockout } from "../lib/plan/ssh-change";
+import { forgetSystemStatus } from "./dashboard";
 import { db } from "./db";
 import { executor } from "./setup";
 
 /**
  * Settings changed from the dashboard go through the wizard's plan engine: each change is a plan of
- * kind "change" with one step (here updates.configure), run by the same engine and executor as
+ * kind "change" (updates.configure; or firewall.apply then ssh.configure for SSH), run by the same engine and executor as
  * setup (the agent on the appliance, the preview executor elsewhere), so it is recorded,
  * resumable after a restart, verified by the op, and shown with its log. One plan at a time: a
  * change waits until no plan is applying.
@@ -29,10 +34,12 @@ export async function currentUpdatePolicy(): Promise<UpdatePolicy | null> {
   return parsed.success ? parsed.data : null;
 }
 
-/** The latest dashboard change and its one step (state, log, error), or null. */
-export async function latestChange() {
+export type Setting = "updates" | "ssh";
+
+/** The latest dashboard change of one setting (each change's `choices` start with its name) and its steps, or null. */
+export async function latestChange(setting: Setting) {
   return db().plan.findFirst({
-    where: { kind: "change" },
+    where: { kind: "change", choices: { startsWith: `{"setting":"${setting}"` } },
     orderBy: { createdAt: "desc" },
     include: { steps: { orderBy: { position: "asc" } } },
   });
@@ -45,6 +52,68 @@ export async function resumeChange(): Promise<void> {
 }
 
 export async function changeUpdatePolicy(policy: UpdatePolicy, remoteAddr: string): Promise<string> {
+  return startChange(
+    { setting: "updates", policy },
+    [{ op: "updates.configure", input: policy }],
+    { setting: "updates", ...policy },
+    remoteAddr,
+  );
+}
+
+/** The SSH exposure in force: the `listen` of the last ssh.configure step verified done. */
+export async function currentSshExposure(): Promise<SshExposure | null> {
+  const step = await db().planStep.findFirst({
+    where: { op: "ssh.configure", state: "done" },
+    orderBy: [{ finishedAt: "desc" }, { id: "desc" }],
+  });
+  if (!step) return null;
+  const parsed = OpInputSchemas["ssh.configure"].safeParse(JSON.parse(step.input));
+  return parsed.success ? parsed.data.listen : null;
+}
+
+export class SettingRefusedError extends Error {
+  override name = "SettingRefusedError";
+}
+
+/**
+ * SSH on the LAN or off: the wizard's firewall.apply and ssh.configure steps for the setup's
+ * network choices with only SSH changed (app/lib/plan/ssh-change.ts), run as one change plan.
+ */
+export async function changeSshExposure(
+  ssh: SshExposure,
+  owner: { id: number },
+  remoteAddr: string,
+): Promise<string> {
+  const lockout = sshLockout(ssh, { appliance: readEnv().FREEHOLD_MODE === "appliance", remoteAddr });
+  if (lockout) throw new SettingRefusedError(lockout);
+  const setup = await db().plan.findFirst({
+    where: { kind: "setup", status: "done" },
+    orderBy: { createdAt: "desc" },
+    include: { steps: { where: { op: "node.install" }, orderBy: { position: "asc" } } },
+  });
+  if (!setup) throw new SettingRefusedError("Setup is not done yet: SSH is set in the wizard.");
+  const installed = setup.steps.flatMap((s) => {
+    const parsed = OpInputSchemas["node.install"].safeParse(JSON.parse(s.input));
+    return parsed.success ? [{ id: parsed.data.id, mode: parsed.data.mode }] : [];
+  });
+  const row = await db().owner.findUniqueOrThrow({ where: { id: owner.id } });
+  const built = buildSshChange(
+    { choices: JSON.parse(setup.choices), installed },
+    { username: row.username, sshPublicKey: row.sshPublicKey },
+    ssh,
+    nodeById,
+  );
+  if (!built.ok) throw new SettingRefusedError(built.reason);
+  return startChange({ setting: "ssh", ssh }, built.steps, { setting: "ssh", ssh }, remoteAddr);
+}
+
+/** Stores a change plan (kind "change") and starts the engine on it; one plan applies at a time. */
+async function startChange(
+  choices: { setting: Setting } & Record<string, unknown>,
+  steps: PlanStepInput[],
+  detail: Record<string, string | number | boolean | null>,
+  remoteAddr: string,
+): Promise<string> {
   const id = randomUUID();
   const ex = executor();
   await db().$transaction(async (tx) => {
@@ -56,20 +125,32 @@ export async function changeUpdatePolicy(policy: UpdatePolicy, remoteAddr: strin
         kind: "change",
         status: "applying",
         preview: ex.preview,
-        choices: JSON.stringify({ setting: "updates", policy }),
+        choices: JSON.stringify(choices),
         steps: {
-          create: [{ position: 0, op: "updates.configure", input: JSON.stringify(policy), state: "pending" }],
+          create: steps.map((s, position) => ({
+            position,
+            op: s.op,
+            input: JSON.stringify(s.input),
+            state: "pending",
+          })),
         },
       },
     });
   });
-  await audit(db(), {
-    actor: "owner",
-    action: "setting.change",
-    target: id,
-    remoteAddr,
-    detail: { setting: "updates", ...policy },
-  });
-  void ensureRunning(db(), id, ex);
+  await audit(db(), { actor: "owner", action: "setting.change", target: id, remoteAddr, detail });
+  // The dashboard's status (firewall, services) is read again once the change is over.
+  void ensureRunning(db(), id, ex).then(forgetSystemStatus);
   return id;
+}
+
+/** A change as the dashboard shows it: its status and each step's state, error and log. */
+export function describeChange(change: Awaited<ReturnType<typeof latestChange>>) {
+  return change
+    ? {
+        id: change.id,
+        status: change.status,
+        preview: change.preview,
+        steps: change.steps.map((s) => ({ op: s.op, state: s.state, error: s.error, log: s.log })),
+      }
+    : null;
 }

@@ -28,7 +28,7 @@ export const AUDIT_ACTIONS = {
   "node.restart.failed": "A node restart failed",
   "backup.started": "A backup was started by hand",
   "backup.start.failed": "Starting a backup by hand failed",
-  "setting.change": "A setting was changed from the dashboard (a one-step plan)",
+  "setting.change": "A setting was changed from the dashboard (through the plan engine)",
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

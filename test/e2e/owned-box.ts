@@ -26,6 +26,8 @@ export async function startOwnedBox(
     name: string;
     password: string;
     steps?: { op: string; input: unknown }[];
+    /** The setup plan's `choices` (the wizard draft it was built from); default none recorded. */
+    choices?: unknown;
     env?: Record<string, string>;
   },
 ): Promise<OwnedBox> {
@@ -81,8 +83,8 @@ export async function startOwnedBox(
   const now = new Date().toISOString();
   const planId = `e2e-${opts.name}`;
   db.prepare(
-    `INSERT INTO "Plan" (id, kind, status, updatedAt, finishedAt) VALUES (?, 'setup', 'done', ?, ?)`,
-  ).run(planId, now, now);
+    `INSERT INTO "Plan" (id, kind, status, updatedAt, finishedAt, choices) VALUES (?, 'setup', 'done', ?, ?, ?)`,
+  ).run(planId, now, now, JSON.stringify(opts.choices ?? {}));
   const insertStep = db.prepare(
     `INSERT INTO "PlanStep" (planId, position, op, input, state, finishedAt) VALUES (?, ?, ?, ?, 'done', ?)`,
   );

@@ -1,8 +1,9 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import type { LogLine, NodeReport, UnitState } from "../../_schemas/dashboard";
 import { when } from "../../lib/format-time";
+import type { NodeRestart } from "../../lib/node-restarts";
 
 /** Installed nodes (state, health, restart) and Freehold's services, each with its log viewer. */
 
@@ -91,10 +92,40 @@ export function LogViewer(props: { unit: string; preview: boolean }) {
   );
 }
 
+/** What the dashboard says about a restart's state (GET /api/dashboard/nodes/restart?id=). */
+function restartWords(name: string, r: NodeRestart): string {
+  if (r.state === "restarting") return `Restarting ${name}… (a large node can take minutes to start)`;
+  if (r.state === "failed") return r.message;
+  return r.verified
+    ? `${name} restarted and answers.`
+    : `${name} restarted but does not answer yet: ${r.problems ?? "see its logs"}.`;
+}
+
 function RestartButton(props: { id: string; name: string; preview: boolean }) {
   const router = useRouter();
-  const [busy, setBusy] = useState(false);
+  const [restart, setRestart] = useState<NodeRestart | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const busy = restart?.state === "restarting";
+
+  // The POST answers at once; the restart's state is polled until it is done or failed.
+  useEffect(() => {
+    if (!busy) return;
+    const timer = setInterval(async () => {
+      const r = await fetch(`/api/dashboard/nodes/restart?${new URLSearchParams({ id: props.id })}`, {
+        cache: "no-store",
+      }).catch(() => null);
+      const json = (await r?.json().catch(() => null)) as {
+        ok?: boolean;
+        restart?: NodeRestart | null;
+      } | null;
+      if (!json?.ok || !json.restart) return;
+      setRestart(json.restart);
+      setMessage(restartWords(props.name, json.restart));
+      if (json.restart.state !== "restarting") router.refresh();
+    }, 2000);
+    return () => clearInterval(timer);
+  }, [busy, props.id, props.name, router]);
+
   return (
     <>
       <button
@@ -104,7 +135,6 @@ function RestartButton(props: { id: string; name: string; preview: boolean }) {
         title={props.preview ? "Preview mode: nothing runs here" : undefined}
         onClick={async () => {
           if (!window.confirm(`Restart ${props.name}? It is unavailable until it has started again.`)) return;
-          setBusy(true);
           setMessage(`Restarting ${props.name}…`);
           const r = await fetch("/api/dashboard/nodes/restart", {
             method: "POST",
@@ -113,24 +143,18 @@ function RestartButton(props: { id: string; name: string; preview: boolean }) {
           }).catch(() => null);
           const json = (await r?.json().catch(() => null)) as {
             ok?: boolean;
-            verified?: boolean;
-            problems?: string | null;
+            restart?: NodeRestart;
             message?: string;
           } | null;
-          setBusy(false);
-          setMessage(
-            json?.ok
-              ? json.verified
-                ? `${props.name} restarted and answers.`
-                : `${props.name} restarted but does not answer yet: ${json.problems ?? "see its logs"}.`
-              : (json?.message ?? "The restart failed."),
-          );
-          router.refresh();
+          if (json?.ok && json.restart) {
+            setRestart(json.restart);
+            setMessage(restartWords(props.name, json.restart));
+          } else setMessage(json?.message ?? "The restart could not be started.");
         }}
       >
         {busy ? "Restarting…" : "Restart"}
       </button>
-      <span role="status" className="help">
+      <span role="status" className="help" data-testid={`restart-${props.id}`}>
         {message ?? ""}
       </span>
     </>

@@ -3,7 +3,13 @@ import type { UpdatePolicy } from "../../_schemas/dashboard";
 import { backupStatus, systemStatus } from "../../_server/dashboard";
 import { db } from "../../_server/db";
 import { requireOwner } from "../../_server/session";
-import { currentUpdatePolicy, latestChange, resumeChange } from "../../_server/settings";
+import {
+  currentSshExposure,
+  currentUpdatePolicy,
+  describeChange,
+  latestChange,
+  resumeChange,
+} from "../../_server/settings";
 import { currentPlan } from "../../_server/setup";
 import { volumeState } from "../../_server/volume";
 import { AUDIT_ACTIONS, type AuditAction } from "../../lib/audit";
@@ -16,6 +22,7 @@ import { LogoutButton, TotpControls } from "./account";
 import { BackupsCard } from "./backups";
 import { NodesCard } from "./nodes";
 import { ResourcesCard } from "./resources";
+import { SshSettingForm } from "./ssh";
 import { TerminalCard } from "./terminal";
 import { UpdatePolicyForm } from "./updates";
 import { VolumeCard } from "./volume";
@@ -34,7 +41,7 @@ export default async function DashboardPage() {
   const session = await requireOwner();
   await resumeChange();
   const metrics = sampler();
-  const [owner, plan, events, volume, status, backup, policy, change] = await Promise.all([
+  const [owner, plan, events, volume, status, backup, policy, change, ssh, sshChange] = await Promise.all([
     db().owner.findUniqueOrThrow({ where: { id: session.owner.id } }),
     currentPlan(),
     db().auditEvent.findMany({ orderBy: { id: "desc" }, take: 20 }),
@@ -42,7 +49,9 @@ export default async function DashboardPage() {
     systemStatus(),
     backupStatus(),
     currentUpdatePolicy(),
-    latestChange(),
+    latestChange("updates"),
+    currentSshExposure(),
+    latestChange("ssh"),
   ]);
   const pending = owner.totpPendingSecret;
   const qr = pending
@@ -173,6 +182,11 @@ export default async function DashboardPage() {
             </dd>
           </dl>
         )}
+      </section>
+
+      <section className="card" aria-labelledby="ssh-heading" data-testid="card-ssh">
+        <h2 id="ssh-heading">SSH access</h2>
+        <SshSettingForm ssh={ssh} change={describeChange(sshChange)} />
       </section>
 
       <section className="card" aria-labelledby="terminal-heading">

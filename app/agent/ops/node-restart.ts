@@ -17,11 +17,29 @@ const schema = AgentOnlyInputSchemas["node.restart"];
 
 export const restartArgv = (units: readonly string[]) => ["systemctl", "restart", "--", ...units];
 
+/** How long `systemctl restart` may wait for the units' stop and start jobs. */
+export const RESTART_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * systemctl failed or ran past its limit (a slow unit: the job goes on in systemd even though
+ * systemctl was stopped): name the units and what to look at before trying again.
+ */
+export function restartFailed(units: readonly string[], error: unknown): OpError {
+  const first = units[0] ?? "the unit";
+  const why = error instanceof Error ? error.message : String(error);
+  return new OpError(
+    `restarting ${units.join(", ")} did not finish: ${why}. The unit may still be stopping or starting (systemd keeps the job going)`,
+    `see its log (Logs on the dashboard, or journalctl -u ${first}) and systemctl status ${first}; restart it again only once it is active or failed`,
+  );
+}
+
 export function makeNodeRestart(deps: {
   nodes: readonly CatalogNode[];
   probes: Probes;
   healthAttempts: number;
   healthIntervalMs: number;
+  /** Default RESTART_TIMEOUT_MS. */
+  restartTimeoutMs?: number;
 }): AgentOp<typeof schema> {
   return {
     name: "node.restart",
@@ -38,7 +56,11 @@ export function makeNodeRestart(deps: {
       const { node } = installed;
       const units = unitsOf(node);
       host.progress(`restarting ${units.join(", ")}`);
-      await host.run(restartArgv(units), { timeoutMs: 10 * 60_000 });
+      try {
+        await host.run(restartArgv(units), { timeoutMs: deps.restartTimeoutMs ?? RESTART_TIMEOUT_MS });
+      } catch (error) {
+        throw restartFailed(units, error);
+      }
       host.progress(`waiting for ${node.name} to answer`);
       const problems = await waitHealthy(host, deps.probes, node, deps.healthAttempts, deps.healthIntervalMs);
       return {

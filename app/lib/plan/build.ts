@@ -1,8 +1,8 @@
 import type { CatalogNode, Quant } from "../../_schemas/catalog";
 import type { PlanStepInput, SecretName } from "../../_schemas/ops";
-import type { WizardDraft } from "../../_schemas/wizard";
+import type { NetworkChoice, WizardDraft } from "../../_schemas/wizard";
 import { backupSet } from "../backup/sets";
-import { orderNodes, orderProblem } from "../catalog/order";
+import { type Chosen, orderNodes, orderProblem } from "../catalog/order";
 
 /**
  * Turns the wizard's choices into the ordered plan: the account first, then the name, the data
@@ -44,7 +44,7 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
   const generate: SecretName[] = [];
   const adopt: SecretName[] = [];
 
-  const keys = ctx.owner.sshPublicKey ? [ctx.owner.sshPublicKey] : [];
+  const keys = ownerKeys(ctx.owner);
   if (ctx.hasUnixPasswordHash) adopt.push("owner.unixPasswordHash");
   steps.push({
     op: "user.ensure",
@@ -77,30 +77,7 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
     steps.push({ op: "volume.tpm2", input: { passphrase: { secret: "disk.passphrase" }, pcrs: [7] } });
   }
 
-  const lan: { port: number; protocol: "tcp" | "udp" }[] = [];
-  const internet: { port: number; protocol: "tcp" | "udp" }[] = [];
-  const add = (list: typeof lan, p: { port: number; protocol: "tcp" | "udp" }) => {
-    if (!list.some((x) => x.port === p.port && x.protocol === p.protocol))
-      list.push({ port: p.port, protocol: p.protocol });
-  };
-  if (network.ssh === "lan") add(lan, { port: 22, protocol: "tcp" });
-  for (const { node } of nodes) {
-    const exposure = network.exposure[node.id] ?? "lan";
-    for (const port of node.ports) {
-      if (port.exposure === "localhost" || exposure === "off") continue;
-      if (exposure === "internet" && port.exposure === "public") add(internet, port);
-      else add(lan, port);
-    }
-  }
-  steps.push({ op: "firewall.apply", input: { lan, internet } });
-  steps.push({
-    op: "ssh.configure",
-    input: {
-      listen: network.ssh,
-      passwordAuthentication: keys.length === 0,
-      allowUsers: [ctx.owner.username],
-    },
-  });
+  steps.push(...networkSteps(network, ctx.owner, nodes));
   steps.push({ op: "system.harden", input: {} });
   steps.push({ op: "updates.configure", input: { ...updates } });
 
@@ -139,4 +116,62 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
     });
   }
   return { steps, generate, adopt };
+}
+
+type Port = { port: number; protocol: "tcp" | "udp" };
+type Owner = PlanContext["owner"];
+
+const ownerKeys = (owner: Owner) => (owner.sshPublicKey ? [owner.sshPublicKey] : []);
+
+/**
+ * The firewall's open ports: SSH (22/tcp) from the LAN when SSH is on, and each node's ports as its
+ * exposure says ("off" closes them, "internet" opens its public ports to anyone, else LAN only).
+ * `nodes` in install order (orderNodes).
+ */
+export function firewallStep(
+  network: Pick<NetworkChoice, "ssh" | "exposure">,
+  nodes: readonly Chosen[],
+): PlanStepInput {
+  const lan: Port[] = [];
+  const internet: Port[] = [];
+  const add = (list: Port[], p: Port) => {
+    if (!list.some((x) => x.port === p.port && x.protocol === p.protocol))
+      list.push({ port: p.port, protocol: p.protocol });
+  };
+  if (network.ssh === "lan") add(lan, { port: 22, protocol: "tcp" });
+  for (const { node } of nodes) {
+    const exposure = network.exposure[node.id] ?? "lan";
+    for (const port of node.ports) {
+      if (port.exposure === "localhost" || exposure === "off") continue;
+      if (exposure === "internet" && port.exposure === "public") add(internet, port);
+      else add(lan, port);
+    }
+  }
+  return { op: "firewall.apply", input: { lan, internet } };
+}
+
+/** sshd for the owner's account only: keys only when a key was imported, else the password. */
+export function sshStep(ssh: NetworkChoice["ssh"], owner: Owner): PlanStepInput {
+  return {
+    op: "ssh.configure",
+    input: {
+      listen: ssh,
+      passwordAuthentication: ownerKeys(owner).length === 0,
+      allowUsers: [owner.username],
+    },
+  };
+}
+
+/**
+ * The firewall and SSH steps, in the order the setup plan runs them: the firewall first (the agent
+ * executor then waits for the browser to come back through it and calls firewall.confirm, else the
+ * agent's timer restores the previous rules), then sshd. The dashboard's SSH setting builds its
+ * change plan with this too, so both agree on the ports.
+ */
+export function networkSteps(
+  network: Pick<NetworkChoice, "ssh" | "exposure">,
+  owner: Owner,
+  nodes: readonly Chosen[],
+): PlanStepInput[] {
+  return [firewallStep(network, nodes), sshStep(network.ssh, owner)];
 }

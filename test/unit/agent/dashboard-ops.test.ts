@@ -208,6 +208,25 @@ describe("node.restart", () => {
     expect(p.sleeps).toBe(2);
   });
 
+  it("bounds systemctl restart, and names the unit and what to look at when it does not finish", async () => {
+    let timeoutMs: number | undefined;
+    const host = box().on(["systemctl", "restart", "--"], (_argv, options) => {
+      timeoutMs = options.timeoutMs;
+      return { code: 1 };
+    });
+    const op = makeNodeRestart({ ...deps, probes: probes([8080]), restartTimeoutMs: 90_000 });
+    const error = await op.run({ id: "nostr-relay" }, {}, host).catch((e: unknown) => e);
+    expect(timeoutMs).toBe(90_000);
+    expect(error).toBeInstanceOf(OpError);
+    expect((error as OpError).message).toMatch(
+      /^restarting freehold-nostr-relay\.service did not finish: systemctl restart failed \(exit 1\)\. The unit may still be/,
+    );
+    expect((error as OpError).hint).toContain("systemctl status freehold-nostr-relay.service");
+    expect((error as OpError).hint).toContain("journalctl -u freehold-nostr-relay.service");
+    // Nothing is probed after a restart that did not finish.
+    expect(host.lines()).toEqual(["systemctl restart -- freehold-nostr-relay.service"]);
+  });
+
   it("refuses a node that is not installed, or not in the catalog, before systemctl runs", async () => {
     const host = box();
     const op = makeNodeRestart({ ...deps, probes: probes() });

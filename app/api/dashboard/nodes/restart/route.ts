@@ -3,17 +3,39 @@ import { NodeRestartBodySchema } from "../../../../_schemas/dashboard";
 import { restartNode } from "../../../../_server/dashboard";
 import { db } from "../../../../_server/db";
 import { handler, problem } from "../../../../_server/http";
+import { currentOwner } from "../../../../_server/session";
+import { unitsOf } from "../../../../agent/ops/node-units";
 import { audit } from "../../../../lib/audit";
+import { nodeById } from "../../../../lib/catalog/nodes";
 import { readEnv } from "../../../../lib/env";
 import { Throttle } from "../../../../lib/http/throttle";
+import { nodeRestarts, restartFailureMessage } from "../../../../lib/node-restarts";
 import { AgentError } from "../../../../lib/plan/agent-executor";
 
 const throttle = new Throttle(6, 10 * 60_000);
 
-/** Restart an installed node (the agent refuses any other id) and wait for it to answer again. */
+/** The state of the node's latest restart (`?id=`): restarting, done (verified or not) or failed; null if none. */
+export async function GET(request: Request): Promise<Response> {
+  if (!(await currentOwner())) return problem(401, "unauthenticated", "Sign in first.");
+  const parsed = NodeRestartBodySchema.safeParse({ id: new URL(request.url).searchParams.get("id") });
+  if (!parsed.success) return problem(422, "invalid", "Name an installed node (?id=).");
+  return NextResponse.json(
+    { ok: true, restart: nodeRestarts().get(parsed.data.id) },
+    { headers: { "cache-control": "no-store" } },
+  );
+}
+
+/**
+ * Restart an installed node (the agent refuses any other id). Answers 202 at once with the state
+ * "restarting" (systemctl can wait minutes for a slow unit); the page polls GET until it is done
+ * or failed. A second request while one runs gets the running one.
+ */
 export const POST = handler(NodeRestartBodySchema, { auth: true }, async ({ id }, { facts }) => {
   if (readEnv().FREEHOLD_MODE !== "appliance")
     return problem(409, "conflict", "Preview mode: no node runs here, so there is nothing to restart.");
+  const running = nodeRestarts().get(id);
+  if (running?.state === "restarting")
+    return NextResponse.json({ ok: true, restart: running }, { status: 202 });
   const wait = throttle.take(`node:${id}`);
   if (wait > 0)
     return problem(
@@ -21,29 +43,31 @@ export const POST = handler(NodeRestartBodySchema, { auth: true }, async ({ id }
       "rate-limited",
       `${id} was restarted several times just now; try again in ${Math.ceil(wait / 1000)} s.`,
     );
-  try {
-    const result = await restartNode(id);
-    await audit(db(), {
+  const node = nodeById(id);
+  const { restart, settled } = nodeRestarts().start(
+    id,
+    () => restartNode(id),
+    (error) => {
+      if (!(error instanceof AgentError)) console.error(`freehold-web: node.restart ${id} failed`, error);
+      return restartFailureMessage(
+        node?.name ?? id,
+        node ? unitsOf(node) : [],
+        error instanceof AgentError ? error.message : "the agent's answer could not be read",
+      );
+    },
+  );
+  void settled.then((final) =>
+    audit(db(), {
       actor: "owner",
-      action: result.verified ? "node.restarted" : "node.restart.failed",
+      action: final.state === "done" && final.verified ? "node.restarted" : "node.restart.failed",
       target: id,
       remoteAddr: facts.remoteAddr,
-      ...(result.problems ? { detail: { problems: result.problems } } : {}),
-    });
-    return NextResponse.json({ ok: true, verified: result.verified, problems: result.problems });
-  } catch (error) {
-    if (!(error instanceof AgentError)) throw error;
-    await audit(db(), {
-      actor: "owner",
-      action: "node.restart.failed",
-      target: id,
-      remoteAddr: facts.remoteAddr,
-      detail: { message: error.message },
-    });
-    return problem(
-      error.problem === "failed" || error.problem === "invalid-input" ? 422 : 502,
-      "agent",
-      error.message,
-    );
-  }
+      ...(final.state === "failed"
+        ? { detail: { message: final.message } }
+        : final.state === "done" && final.problems
+          ? { detail: { problems: final.problems } }
+          : {}),
+    }).catch((error: unknown) => console.error("freehold-web: audit of node.restart failed", error)),
+  );
+  return NextResponse.json({ ok: true, restart }, { status: 202 });
 });

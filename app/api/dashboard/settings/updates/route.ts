@@ -17,7 +17,7 @@ const throttle = new Throttle(10, 10 * 60_000);
 export async function GET(): Promise<Response> {
   if (!(await currentOwner())) return problem(401, "unauthenticated", "Sign in first.");
   await resumeChange();
-  const [policy, change] = await Promise.all([currentUpdatePolicy(), latestChange()]);
+  const [policy, change] = await Promise.all([currentUpdatePolicy(), latestChange("updates")]);
   const step = change?.steps[0];
   return NextResponse.json(
     {
