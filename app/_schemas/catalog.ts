@@ -69,6 +69,16 @@ export const InstallSchema = z.discriminatedUnion("kind", [
       .string()
       .regex(/^[A-Za-z0-9 ._/:=-]+$/)
       .optional(),
+    /**
+     * Local nodes only: an OCI image archive (oci-archive tar) on this box, absolute path. node.install
+     * loads it with `podman load` instead of pulling, checks the loaded manifest digest against
+     * `digest`, and the quadlet never pulls (Pull=never). See app/lib/catalog/local.ts.
+     */
+    archive: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._/+-]+$/, "an absolute path (letters, digits, . _ / + -)")
+      .refine((p) => !p.split("/").includes(".."), "no .. in the path")
+      .optional(),
   }),
   z.strictObject({
     /** An upstream release tarball pinned by SHA-256 (see app/lib/catalog/releases.ts). */
@@ -156,6 +166,11 @@ export const NodeSchema = z.strictObject({
   health: z.array(HealthCheckSchema).optional(),
   /** TCP ports it can also serve as a Tor onion service (none: it serves nothing worth it). */
   onion: z.array(PortNumber).optional(),
+  /**
+   * "local": added by the owner on this box (/etc/freehold/local-nodes.json), not reviewed by
+   * Freehold. Absent for the built-in catalog.
+   */
+  origin: z.literal("local").optional(),
 });
 
 export const NodeCatalogSchema = z.array(NodeSchema).superRefine((nodes, ctx) => {
@@ -178,6 +193,12 @@ export const NodeCatalogSchema = z.array(NodeSchema).superRefine((nodes, ctx) =>
     }
     for (const [j, install] of node.install.entries()) {
       if (install.kind !== "oci") continue;
+      if (install.archive && node.origin !== "local")
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "install", j, "archive"],
+          message: "only a local node loads an image archive",
+        });
       for (const port of install.ports ?? []) {
         if (!all.has(port))
           ctx.addIssue({
@@ -197,6 +218,33 @@ export const NodeCatalogSchema = z.array(NodeSchema).superRefine((nodes, ctx) =>
     }
   }
 });
+
+/**
+ * A node the owner adds on this box (/etc/freehold/local-nodes.json): the same fields as the
+ * built-in catalog's, containers only, and each digest "verified": the owner vouches for it, as
+ * nobody at Freehold has seen the image. Cross-checks (ids unique and not built-in, dependencies
+ * known) run on the whole list: see app/lib/catalog/local.ts.
+ */
+export const LocalNodeSchema = NodeSchema.extend({ origin: z.literal("local") }).superRefine((node, ctx) => {
+  for (const [j, install] of node.install.entries()) {
+    if (install.kind !== "oci")
+      ctx.addIssue({
+        code: "custom",
+        path: ["install", j, "kind"],
+        message: 'a local node runs containers only (kind "oci")',
+      });
+    else if (install.digestStatus !== "verified")
+      ctx.addIssue({
+        code: "custom",
+        path: ["install", j, "digestStatus"],
+        message: 'must be "verified": you vouch for this digest (the sha256 of the image\'s manifest)',
+      });
+  }
+});
+
+/** /etc/freehold/local-nodes.json */
+export const LocalNodesFileSchema = z.strictObject({ nodes: z.array(LocalNodeSchema) });
+export type LocalNodesFile = z.input<typeof LocalNodesFileSchema>;
 
 export const QuantSchema = z.enum(["Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0"]);
 

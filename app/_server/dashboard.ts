@@ -10,7 +10,7 @@ import {
 } from "../_schemas/dashboard";
 import { type OpInput, PlanStepInputSchema } from "../_schemas/ops";
 import { unitsOf } from "../agent/ops/node-units";
-import { nodeById } from "../lib/catalog/nodes";
+import { catalogNodeById } from "../lib/catalog/local";
 import { readEnv } from "../lib/env";
 import { AgentError, agentCall } from "../lib/plan/agent-executor";
 import { plannedFirewall } from "../lib/system/firewall";
@@ -59,7 +59,7 @@ async function lastAppliedFirewall(): Promise<OpInput<"firewall.apply"> | undefi
 
 async function previewStatus(): Promise<SystemStatus> {
   const nodes = (await plannedSteps("node.install")).flatMap((input) => {
-    const node = nodeById(input.id);
+    const node = catalogNodeById(input.id);
     return node
       ? [{ id: node.id, name: node.name, mode: input.mode ?? null, units: unitsOf(node), problems: [] }]
       : [];

@@ -6,8 +6,8 @@ import type { Recommendation } from "../_schemas/recommend";
 import { type WizardDraft, WizardDraftSchema } from "../_schemas/wizard";
 import { audit } from "../lib/audit";
 import { isClaimed } from "../lib/auth/claim";
+import { catalogNodeById } from "../lib/catalog/local";
 import { modelById } from "../lib/catalog/models";
-import { nodeById } from "../lib/catalog/nodes";
 import { readEnv } from "../lib/env";
 import { detectHardware } from "../lib/hardware/detect";
 import { agentExecutor } from "../lib/plan/agent-executor";
@@ -149,8 +149,8 @@ export async function buildDraftPlan(ownerId: number) {
   if (!rec) throw new PlanBuildError("The recommendations could not be computed; reload and try again.");
   const nodes = rec.nodes
     .filter((n) => n.chosen && n.fit !== "unsuitable")
-    .map((n) => ({ node: nodeById(n.id), mode: n.mode }))
-    .filter((n): n is { node: NonNullable<ReturnType<typeof nodeById>>; mode: string | undefined } =>
+    .map((n) => ({ node: catalogNodeById(n.id), mode: n.mode }))
+    .filter((n): n is { node: NonNullable<ReturnType<typeof catalogNodeById>>; mode: string | undefined } =>
       Boolean(n.node),
     );
   const models = (draft.models?.models ?? []).flatMap((m) => {

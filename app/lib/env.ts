@@ -44,6 +44,14 @@ const EnvSchema = z.object({
     .min(0)
     .max(10 * 60_000)
     .default(30_000),
+  /**
+   * Nodes the owner added on this box (root-owned JSON, see app/lib/catalog/local.ts); the web app
+   * and the agent both read it. Absent file: the built-in catalog only.
+   */
+  FREEHOLD_LOCAL_NODES: z
+    .string()
+    .regex(/^\/[^\0]+$/, "an absolute path")
+    .default("/etc/freehold/local-nodes.json"),
   /** Preview executor pacing per step, in ms. */
   FREEHOLD_PREVIEW_STEP_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   /** Preview executor: fail the first attempt of this op (tests the retry path). */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type Arch, ArchSchema, type CatalogNode, type Release } from "../../_schemas/catalog";
 import { OpInputSchemas } from "../../_schemas/ops";
-import { NODES } from "../../lib/catalog/nodes";
+import { catalogNodes } from "../../lib/catalog/local";
 import { RELEASES } from "../../lib/catalog/releases";
 import { type Command, runs, writes } from "../command";
 import { type Host, OpError } from "../host";
@@ -25,6 +25,8 @@ import {
   debianUnit,
   envFilePath,
   NETWORK_FILE,
+  type NodeSource,
+  nodesOf,
   type OciInstall,
   quadletPath,
   unitsOf,
@@ -38,6 +40,9 @@ import { ensureOnion, onionDropIn, onionHostnameFile, renderOnion, TOR_UNIT, VER
  * - Debian packages: `apt-get install` when dpkg-query says the package is not installed, then its
  *   unit enabled and started.
  * - OCI images: a podman quadlet per container (see node-quadlet.ts), daemon-reload, start.
+ *   A local node's image comes from an archive on the box instead of a registry: `podman load`
+ *   when podman lacks image@digest, then the loaded manifest digest must equal the pin (else the
+ *   loaded image is removed and the install refused); its quadlet never pulls.
  * - Release tarballs (Ollama): pinned SHA-256 checked before extraction, its own user and unit.
  * Before anything: digests and hashes must be verified (placeholders are refused), the nodes it
  * depends on must be running and reachable (LND, Core Lightning and electrs only once Bitcoin
@@ -61,8 +66,8 @@ const DAEMON_RELOAD = ["systemctl", "daemon-reload"];
 const mkdirData = (dir: string) => ["install", "-d", "-m", "0750", "--", dir];
 
 export interface NodeInstallDeps {
-  /** The catalog (tests give one with verified digests). */
-  nodes: readonly CatalogNode[];
+  /** The catalog (tests give one with verified digests; the agent reads catalogNodes() per run). */
+  nodes: NodeSource;
   probes: Probes;
   download: Downloader;
   releases: Record<string, Release>;
@@ -71,7 +76,7 @@ export interface NodeInstallDeps {
   healthIntervalMs: number;
 }
 
-function catalogNode(id: string, nodes: readonly CatalogNode[] = NODES): CatalogNode {
+function catalogNode(id: string, nodes: readonly CatalogNode[]): CatalogNode {
   const node = nodes.find((n) => n.id === id);
   if (!node) throw new OpError(`there is no node "${id}" in this Freehold's catalog`);
   return node;
@@ -138,6 +143,7 @@ function previewCommands(input: Input, nodes: readonly CatalogNode[]): Command[]
   const oci = ociOf(node);
   if (oci.length > 0) {
     out.push(writes(NETWORK_FILE, 0o644, renderNetwork()));
+    for (const i of oci) if (i.archive) out.push(runs(podmanLoad(i.archive)));
     for (const i of oci)
       out.push(
         runs(mkdirData(dataDir(node, i))),
@@ -164,7 +170,12 @@ async function hostArch(host: Host): Promise<Arch> {
 }
 
 /** Everything that must hold before anything is changed. */
-async function preflight(host: Host, deps: NodeInstallDeps, node: CatalogNode, input: Input): Promise<Arch> {
+async function preflight(
+  host: Host,
+  deps: NodeInstallDeps & { nodes: readonly CatalogNode[] },
+  node: CatalogNode,
+  input: Input,
+): Promise<Arch> {
   if (input.mode && !node.modes.some((m) => m.id === input.mode))
     throw new OpError(
       `${node.name} has no mode "${input.mode}" (modes: ${node.modes.map((m) => m.id).join(", ")})`,
@@ -233,6 +244,71 @@ async function ensureDebian(host: Host, install: DebianInstall): Promise<boolean
   return changed;
 }
 
+export const podmanLoad = (archive: string) => ["podman", "load", "--input", archive];
+export const podmanImageExists = (ref: string) => ["podman", "image", "exists", "--", ref];
+export const podmanDigest = (ref: string) => [
+  "podman",
+  "image",
+  "inspect",
+  "--format",
+  "{{.Digest}}",
+  "--",
+  ref,
+];
+const LOAD_TIMEOUT_MS = 10 * 60_000;
+
+/** "Loaded image: NAME" per image (podman 4 and 5), or "Loaded image(s): A,B" (podman 3). */
+export function loadedImages(stdout: string): string[] {
+  return stdout
+    .split("\n")
+    .map((l) => /^Loaded image(?:\(s\))?: *(.+)$/.exec(l.trim())?.[1] ?? "")
+    .flatMap((names) => names.split(","))
+    .map((n) => n.trim())
+    .filter(Boolean);
+}
+
+/**
+ * A local node's image, from its archive: nothing to do when podman has image@digest; else
+ * `podman load`, and the loaded image's manifest digest must be the pin. An oci-archive keeps the
+ * manifest podman stores byte for byte, so its digest is stable (a docker-archive has no manifest:
+ * podman would make one up, and its digest depends on podman's version). On a mismatch the loaded
+ * image is removed and the install refused; on a match it is tagged image:tag, so that the
+ * quadlet's Image=image@digest finds it with Pull=never.
+ */
+async function ensureArchiveImage(host: Host, install: OciInstall, archive: string): Promise<boolean> {
+  const pinned = `${install.image}@${install.digest}`;
+  const present = async () => (await host.run(podmanImageExists(pinned), { okCodes: [0, 1] })).code === 0;
+  if (await present()) return false;
+  if (!(await host.exists(archive)))
+    throw new OpError(
+      `the image archive ${archive} is not on this box, and podman has no ${pinned}`,
+      `Copy the oci-archive of ${install.image}:${install.tag} to ${archive} (or fix "archive" in the local nodes file), then retry.`,
+    );
+  host.progress(`loading ${install.image}:${install.tag} from ${archive}`);
+  const out = await host.run(podmanLoad(archive), { timeoutMs: LOAD_TIMEOUT_MS });
+  const names = loadedImages(out.stdout);
+  if (names.length === 0) throw new OpError(`podman load ${archive} loaded no image`);
+  const found: { name: string; digest: string }[] = [];
+  for (const name of names) found.push({ name, digest: (await host.run(podmanDigest(name))).stdout.trim() });
+  const match = found.find((f) => f.digest === install.digest);
+  if (!match) {
+    for (const { name } of found)
+      await host.run(["podman", "image", "rm", "--", name], { okCodes: [0, 1, 2] });
+    throw new OpError(
+      `the image in ${archive} has the digest ${found.map((f) => f.digest || "(none)").join(", ")}, not the pinned ${install.digest}: removed it, refusing to run an image other than the one pinned`,
+      `If you trust this archive, put its manifest digest in the local nodes file; it must be an oci-archive (podman save --format oci-archive), whose manifest digest survives loading.`,
+    );
+  }
+  const wanted = `${install.image}:${install.tag}`;
+  if (match.name !== wanted) await host.run(["podman", "tag", match.name, wanted]);
+  if (!(await present()))
+    throw new OpError(
+      `podman loaded ${match.name} with the pinned digest, but does not find ${pinned}`,
+      "Check `podman images --digests` on the box, then retry.",
+    );
+  return true;
+}
+
 async function ensureContainers(
   host: Host,
   node: CatalogNode,
@@ -241,6 +317,7 @@ async function ensureContainers(
   const oci = ociOf(node);
   if (oci.length === 0) return false;
   let reload = await ensureFile(host, NETWORK_FILE, renderNetwork(), 0o644);
+  for (const i of oci) if (i.archive) reload = (await ensureArchiveImage(host, i, i.archive)) || reload;
   const rewritten = new Set<string>();
   for (const i of oci) {
     await host.run(mkdirData(dataDir(node, i)));
@@ -258,7 +335,11 @@ async function ensureContainers(
     if (rewritten.has(base) && (await unitIs(host, "is-active", [unit]))) {
       await host.run(["systemctl", "restart", "--", unit], { timeoutMs: 30 * 60_000 });
     } else if (!(await unitIs(host, "is-active", [unit]))) {
-      host.progress(`starting ${unit} (the first start pulls ${i.image}@${i.digest.slice(0, 19)}…)`);
+      host.progress(
+        i.archive
+          ? `starting ${unit} (${i.image}@${i.digest.slice(0, 19)}…, loaded from ${i.archive})`
+          : `starting ${unit} (the first start pulls ${i.image}@${i.digest.slice(0, 19)}…)`,
+      );
       await host.run(["systemctl", "start", "--", unit], { timeoutMs: 30 * 60_000 });
       changed = true;
     }
@@ -271,11 +352,12 @@ export function makeNodeInstall(deps: NodeInstallDeps): PlanAgentOp<"node.instal
     name: "node.install",
     input: OpInputSchemas["node.install"],
     secrets: [],
-    preview: (input) => previewCommands(input, deps.nodes),
+    preview: (input) => previewCommands(input, nodesOf(deps.nodes)),
 
     async run(input, _secrets, host) {
-      const node = catalogNode(input.id, deps.nodes);
-      const arch = await preflight(host, deps, node, input);
+      const nodes = nodesOf(deps.nodes);
+      const node = catalogNode(input.id, nodes);
+      const arch = await preflight(host, { ...deps, nodes }, node, input);
       const mode = modeOf(node, input);
       let changed = false;
 
@@ -288,7 +370,7 @@ export function makeNodeInstall(deps: NodeInstallDeps): PlanAgentOp<"node.instal
         changed = (await installRelease(host, { release, arch, download: deps.download })) || changed;
         changed = (await ensureOllamaService(host, release)) || changed;
       }
-      changed = (await ensureContainers(host, node, deps.nodes)) || changed;
+      changed = (await ensureContainers(host, node, nodes)) || changed;
       if (input.onion) changed = (await ensureOnion(host, node)) || changed;
       await host.run(["install", "-d", "-m", "0755", "--", NODE_STATE_DIR]);
       changed =
@@ -327,7 +409,7 @@ export function makeNodeInstall(deps: NodeInstallDeps): PlanAgentOp<"node.instal
 }
 
 export const nodeInstall = makeNodeInstall({
-  nodes: NODES,
+  nodes: () => catalogNodes(),
   probes: realProbes,
   download: realDownload,
   releases: RELEASES,

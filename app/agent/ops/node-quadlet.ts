@@ -11,7 +11,8 @@ import { containerUnitBase, dataDir, NETWORK_NAME, NETWORK_SUBNET, type OciInsta
  * refused), its own directory of the data volume, the ports the catalog names (localhost ones bound
  * to 127.0.0.1 only), no new privileges, a read-only root unless the catalog says the image writes
  * elsewhere, its HealthCmd, and Requires=/After= on the data volume's mount and on the units of the
- * nodes it depends on. It starts with the data volume ([Install] WantedBy the mount unit), so after
+ * nodes it depends on. A local node's image (loaded from an archive on the box) is never pulled.
+ * It starts with the data volume ([Install] WantedBy the mount unit), so after
  * an unlock the nodes come up, and never on a locked volume.
  */
 
@@ -55,7 +56,8 @@ export function renderQuadlet(node: CatalogNode, install: OciInstall, options: Q
     `ContainerName=${containerUnitBase(node, install)}`,
     `Image=${image}`,
     // The image is pulled once by digest; podman auto-update has nothing to do with a digest pin.
-    "Pull=missing",
+    // A local node's image was loaded from its archive by node.install: never from a registry.
+    `Pull=${install.archive ? "never" : "missing"}`,
     `Network=${NETWORK_NAME}.network`,
     `Volume=${dataDir(node, install)}:${install.mount ?? "/data"}`,
     ...publish.map(

@@ -1,10 +1,9 @@
-import type { CatalogNode } from "../../_schemas/catalog";
 import { AgentOnlyInputSchemas } from "../../_schemas/ops";
-import { NODES } from "../../lib/catalog/nodes";
+import { catalogNodes } from "../../lib/catalog/local";
 import { type AgentOp, OpError } from "../host";
 import { installedNodes } from "./installed-nodes";
 import { type Probes, realProbes, waitHealthy } from "./node-health";
-import { unitsOf } from "./node-units";
+import { type NodeSource, nodesOf, unitsOf } from "./node-units";
 
 /**
  * node.restart: `systemctl restart` of an installed node's units (in install order, so a node's
@@ -34,7 +33,7 @@ export function restartFailed(units: readonly string[], error: unknown): OpError
 }
 
 export function makeNodeRestart(deps: {
-  nodes: readonly CatalogNode[];
+  nodes: NodeSource;
   probes: Probes;
   healthAttempts: number;
   healthIntervalMs: number;
@@ -46,10 +45,11 @@ export function makeNodeRestart(deps: {
     input: schema,
     secrets: [],
     async run(input, _secrets, host) {
-      const installed = (await installedNodes(host, deps.nodes)).find((n) => n.node.id === input.id);
+      const nodes = nodesOf(deps.nodes);
+      const installed = (await installedNodes(host, nodes)).find((n) => n.node.id === input.id);
       if (!installed)
         throw new OpError(
-          deps.nodes.some((n) => n.id === input.id)
+          nodes.some((n) => n.id === input.id)
             ? `${input.id} is not installed on this box`
             : `there is no node "${input.id}" in this Freehold's catalog`,
         );
@@ -77,7 +77,7 @@ export function makeNodeRestart(deps: {
 }
 
 export const nodeRestart = makeNodeRestart({
-  nodes: NODES,
+  nodes: () => catalogNodes(),
   probes: realProbes,
   healthAttempts: 24,
   healthIntervalMs: 5000,

@@ -59,3 +59,11 @@ export function healthChecksOf(node: CatalogNode): HealthCheck[] {
 }
 
 export const envFilePath = (nodeId: string) => `${SECRETS_DIR}/${nodeId}.env`;
+
+/**
+ * Where an op gets the catalog: a fixed list (tests) or a function read at each run (the agent:
+ * catalogNodes(), so local nodes the owner adds are seen without a restart).
+ */
+export type NodeSource = readonly CatalogNode[] | (() => readonly CatalogNode[]);
+export const nodesOf = (source: NodeSource): readonly CatalogNode[] =>
+  typeof source === "function" ? source() : source;

@@ -1,10 +1,10 @@
-import type { CatalogNode } from "../../_schemas/catalog";
 import type { ServiceLogs } from "../../_schemas/dashboard";
 import { AgentOnlyInputSchemas } from "../../_schemas/ops";
-import { NODES } from "../../lib/catalog/nodes";
+import { catalogNodes } from "../../lib/catalog/local";
 import { journalArgv, parseJournalJson } from "../../lib/system/journal";
 import { type AgentOp, OpError } from "../host";
 import { watchedUnits } from "./installed-nodes";
+import { type NodeSource, nodesOf } from "./node-units";
 
 /**
  * service.logs (read-only): the last lines of one unit's journal, for the dashboard's log viewer.
@@ -15,14 +15,14 @@ import { watchedUnits } from "./installed-nodes";
 const schema = AgentOnlyInputSchemas["service.logs"];
 export const DEFAULT_LOG_LINES = 100;
 
-export function makeServiceLogs(nodes: readonly CatalogNode[]): AgentOp<typeof schema> {
+export function makeServiceLogs(nodes: NodeSource): AgentOp<typeof schema> {
   return {
     name: "service.logs",
     input: schema,
     secrets: [],
     readOnly: true,
     async run(input, _secrets, host) {
-      const allowed = await watchedUnits(host, nodes);
+      const allowed = await watchedUnits(host, nodesOf(nodes));
       if (!allowed.includes(input.unit))
         throw new OpError(
           `${input.unit} is not a Freehold service or a unit of an installed node`,
@@ -41,4 +41,4 @@ export function makeServiceLogs(nodes: readonly CatalogNode[]): AgentOp<typeof s
   };
 }
 
-export const serviceLogs = makeServiceLogs(NODES);
+export const serviceLogs = makeServiceLogs(() => catalogNodes());

@@ -1,7 +1,6 @@
-import type { CatalogNode } from "../../_schemas/catalog";
 import type { SystemStatus, UpdatesReport } from "../../_schemas/dashboard";
 import { AgentOnlyInputSchemas } from "../../_schemas/ops";
-import { NODES } from "../../lib/catalog/nodes";
+import { catalogNodes } from "../../lib/catalog/local";
 import { NFT_LIST, summarizeRuleset } from "../../lib/system/firewall";
 import { parseUnitStates, showUnitsArgv } from "../../lib/system/units";
 import {
@@ -16,7 +15,7 @@ import {
 import type { AgentOp, Host } from "../host";
 import { installedNodes, watchedUnits } from "./installed-nodes";
 import { nodeProblems, type Probes, realProbes } from "./node-health";
-import { unitsOf } from "./node-units";
+import { type NodeSource, nodesOf, unitsOf } from "./node-units";
 
 /**
  * system.status (read-only): what the dashboard shows about the box. Pending updates (a simulated
@@ -57,7 +56,7 @@ async function firewall(host: Host): Promise<SystemStatus["firewall"]> {
 }
 
 export function makeSystemStatus(deps: {
-  nodes: readonly CatalogNode[];
+  nodes: NodeSource;
   probes: Probes;
   now?: () => Date;
 }): AgentOp<typeof schema> {
@@ -67,10 +66,11 @@ export function makeSystemStatus(deps: {
     secrets: [],
     readOnly: true,
     async run(_input, _secrets, host) {
-      const units = await watchedUnits(host, deps.nodes);
+      const catalog = nodesOf(deps.nodes);
+      const units = await watchedUnits(host, catalog);
       const services = parseUnitStates((await host.run(showUnitsArgv(units))).stdout, units);
       const nodes = [];
-      for (const { node, mode } of await installedNodes(host, deps.nodes)) {
+      for (const { node, mode } of await installedNodes(host, catalog)) {
         nodes.push({
           id: node.id,
           name: node.name,
@@ -105,4 +105,4 @@ export function makeSystemStatus(deps: {
   };
 }
 
-export const systemStatus = makeSystemStatus({ nodes: NODES, probes: realProbes });
+export const systemStatus = makeSystemStatus({ nodes: () => catalogNodes(), probes: realProbes });

@@ -8,8 +8,8 @@ import {
   type RecommendOptionsInput,
   RecommendOptionsSchema,
 } from "../../_schemas/recommend";
+import { catalogNodes } from "../catalog/local";
 import { MODELS, modelById } from "../catalog/models";
-import { NODES, nodeById } from "../catalog/nodes";
 import { formatBytes } from "../format";
 import { cpuBandwidth, cpuClassOf, gpuBandwidth } from "./calibration";
 import { type EnergyLoad, estimateEnergy } from "./energy";
@@ -67,6 +67,8 @@ interface Context {
   profile: HardwareProfile;
   /** Chosen nodes already placed, with their mode. */
   placed: Map<string, string>;
+  /** The nodes on offer: built-in and local (catalogNodes()). */
+  catalog: readonly CatalogNode[];
   /** Names for "… free after the system and Bitcoin Core". */
   after: string[];
   /** Chosen nodes that do not fit (their dependents cannot run either). */
@@ -169,7 +171,7 @@ function evaluateNode(
     const depNames: string[] = [];
     let problem: string | null = null;
     for (const dep of node.dependsOn) {
-      const target = nodeById(dep.node);
+      const target = ctx.catalog.find((n) => n.id === dep.node);
       if (!target) continue;
       const placedMode = ctx.placed.get(dep.node);
       if (ctx.failed.has(dep.node)) {
@@ -252,13 +254,13 @@ interface ChosenNode {
   explicit: boolean;
 }
 
-function expandChosen(specs: string[]): ChosenNode[] {
+function expandChosen(specs: string[], catalog: readonly CatalogNode[]): ChosenNode[] {
   const order: ChosenNode[] = [];
   const visit = (spec: string, addedFor?: string, allowedByDependent?: string[], trail: string[] = []) => {
     const [id = "", mode] = spec.split(":");
-    const node = nodeById(id);
+    const node = catalog.find((n) => n.id === id);
     if (!node)
-      throw new RecommendInputError(`unknown node '${id}' (known: ${NODES.map((n) => n.id).join(", ")})`);
+      throw new RecommendInputError(`unknown node '${id}' (known: ${catalog.map((n) => n.id).join(", ")})`);
     if (mode && !node.modes.some((m) => m.id === mode)) {
       throw new RecommendInputError(
         `node '${id}' has no mode '${mode}' (modes: ${node.modes.map((m) => m.id).join(", ")})`,
@@ -290,7 +292,11 @@ function expandChosen(specs: string[]): ChosenNode[] {
 }
 
 /** Recommendations for a hardware profile, budgeted together with the chosen nodes and models. */
-export function recommend(profile: HardwareProfile, input: RecommendOptionsInput = {}): Recommendation {
+export function recommend(
+  profile: HardwareProfile,
+  input: RecommendOptionsInput = {},
+  catalog: readonly CatalogNode[] = catalogNodes(),
+): Recommendation {
   const parsed = RecommendOptionsSchema.safeParse(input);
   if (!parsed.success)
     throw new RecommendInputError(
@@ -301,7 +307,7 @@ export function recommend(profile: HardwareProfile, input: RecommendOptionsInput
   const chosenIds = [...options.nodes];
   if (chosenModels.length > 0 && !chosenIds.some((id) => id.split(":")[0] === "ollama"))
     chosenIds.push("ollama");
-  const chosen = expandChosen(chosenIds);
+  const chosen = expandChosen(chosenIds, catalog);
 
   const cpuClass = cpuClassOf(profile);
   const data = dataDisk(profile);
@@ -311,7 +317,7 @@ export function recommend(profile: HardwareProfile, input: RecommendOptionsInput
     diskKind: data?.disk.kind ?? null,
     diskPath: data?.disk.path ?? null,
   };
-  const ctx: Context = { profile, placed: new Map(), after: [], failed: new Set() };
+  const ctx: Context = { profile, placed: new Map(), after: [], failed: new Set(), catalog };
   const energyLoads: EnergyLoad[] = [];
 
   const nodeResults = new Map<string, NodeRecommendation>();
@@ -343,7 +349,7 @@ export function recommend(profile: HardwareProfile, input: RecommendOptionsInput
       miner: node.id === "p2pool-xmrig",
     });
   }
-  for (const node of NODES) {
+  for (const node of catalog) {
     if (nodeResults.has(node.id)) continue;
     nodeResults.set(node.id, toNodeRecommendation(node, evaluateNode(node, pool, ctx), false));
   }
@@ -357,7 +363,7 @@ export function recommend(profile: HardwareProfile, input: RecommendOptionsInput
     usableGpus.length === 0
       ? null
       : vramTotal / usableGpus.reduce((s, g) => s + (g.vramBytes ?? 0) / gpuBandwidth(g), 0);
-  const ollama = nodeById("ollama");
+  const ollama = catalog.find((n) => n.id === "ollama");
   const ollamaRam = ctx.placed.has("ollama") || !ollama ? 0 : (ollama.modes[0]?.needs.ramBytes ?? 0);
   const modelPool: Pool = {
     ramBytes: pool.ram - ollamaRam,
@@ -423,7 +429,7 @@ export function recommend(profile: HardwareProfile, input: RecommendOptionsInput
       nodesDiskBytes: nodesDisk,
       freeDiskBytes: Math.floor(diskLeft),
     },
-    nodes: NODES.map((n) => nodeResults.get(n.id)).filter((n): n is NodeRecommendation => n !== undefined),
+    nodes: catalog.map((n) => nodeResults.get(n.id)).filter((n): n is NodeRecommendation => n !== undefined),
     models: MODELS.map((m) => modelResults.get(m.id)).filter(
       (m): m is ModelRecommendation => m !== undefined,
     ),

@@ -51,3 +51,6 @@ function hostSuite(): string {
 }
 
 export const torTool = () => fetchTool(hostSuite(), ["tor", "libevent-2.1-7"], "usr/bin/tor", true);
+
+/** skopeo from the host's suite with gpgme beside it: reads and copies OCI archives (no daemon). */
+export const skopeoTool = () => fetchTool(hostSuite(), ["skopeo", "libgpgme11"], "usr/bin/skopeo", true);

@@ -3,11 +3,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CatalogNode } from "../../../app/_schemas/catalog";
+import { type CatalogNode, LocalNodeSchema } from "../../../app/_schemas/catalog";
 import { MOUNT_UNIT, mountUnit } from "../../../app/agent/ops/data-volume";
 import { renderNetwork, renderQuadlet } from "../../../app/agent/ops/node-quadlet";
 import { containerUnitBase, type OciInstall } from "../../../app/agent/ops/node-units";
 import { NODES } from "../../../app/lib/catalog/nodes";
+import { localNodeEntry } from "../../../image/hello-web";
 import { quadletTool, type Tool } from "./debian-tools";
 
 /**
@@ -91,6 +92,30 @@ describe("quadlets under podman's generator (trixie's quadlet -dryrun)", () => {
     const lnd = generated.get("freehold-lnd.service") ?? "";
     expect(lnd).toMatch(/^Requires=.*freehold-bitcoin-core\.service/m);
     expect(lnd).toMatch(/^After=.*freehold-bitcoin-core\.service/m);
+  });
+
+  it("runs a local node's image, loaded from its archive, by digest and never pulls it", (ctx) => {
+    if ("skip" in tool) return ctx.skip(tool.skip);
+    const digest = `sha256:${"d".repeat(64)}`;
+    const node = LocalNodeSchema.parse(
+      localNodeEntry({ archivePath: "/var/lib/freehold-local/hello-web.oci.tar", digest }),
+    ) as CatalogNode;
+    const install = node.install[0] as OciInstall;
+    const unitDir = path.join(dir, "local");
+    mkdirSync(unitDir);
+    writeFileSync(path.join(unitDir, "freehold.network"), renderNetwork());
+    writeFileSync(
+      path.join(unitDir, "freehold-hello-web.container"),
+      renderQuadlet(node, install, { after: [] }),
+    );
+    const r = dryrun(unitDir);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/error|unsupported key|converting/i);
+    const unit = units(r.stdout).get("freehold-hello-web.service") ?? "";
+    const execStart = unit.split("\n").find((l) => l.startsWith("ExecStart=")) ?? "";
+    expect(execStart).toContain("--pull never");
+    expect(execStart).toContain(`localhost/freehold/hello-web@${digest}`);
+    expect(execStart).toContain("--publish 8080:8080");
   });
 
   it("would catch a broken quadlet (the check can fail)", (ctx) => {

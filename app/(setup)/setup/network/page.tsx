@@ -1,6 +1,6 @@
 import os from "node:os";
 import { readDraft, recommendation } from "../../../_server/setup";
-import { nodeById } from "../../../lib/catalog/nodes";
+import { catalogNodeById } from "../../../lib/catalog/local";
 import { requireWizard } from "../_components/guard";
 import { StepShell } from "../_components/step-shell";
 import { NetworkForm } from "./network-form";
@@ -14,7 +14,7 @@ export default async function NetworkPage() {
   const nodes = (rec?.nodes ?? [])
     .filter((n) => n.chosen && n.fit !== "unsuitable")
     .map((n) => {
-      const node = nodeById(n.id);
+      const node = catalogNodeById(n.id);
       return {
         id: n.id,
         name: n.name,

@@ -11,6 +11,8 @@ interface Item {
   name: string;
   summary: string;
   heavy: boolean;
+  /** Added by the owner on this box (local nodes file), not reviewed by Freehold. */
+  local: boolean;
 }
 
 export function NodesForm(props: {
@@ -55,6 +57,9 @@ export function NodesForm(props: {
                   />{" "}
                   <strong>{item.name}</strong> {r && <FitBadge fit={r.fit} />}{" "}
                   {item.heavy && <span className="badge">heavy</span>}
+                  {item.local && (
+                    <span className="badge">added by you on this box, not reviewed by Freehold</span>
+                  )}
                 </label>
                 <p className="help">{item.summary}</p>
                 {r && <p className="reason">{added ? `Added automatically: ${r.reason}` : r.reason}</p>}
