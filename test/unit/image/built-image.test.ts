@@ -154,8 +154,9 @@ for (const name of present) {
 
     it("carries what TPM2 automatic unlock needs: systemd-cryptenroll and cryptsetup's TPM2 token", () => {
       expect(ls("/usr/bin")).toContain("systemd-cryptenroll");
-      expect(ls("/usr/lib/x86_64-linux-gnu/cryptsetup")).toContain("libcryptsetup-token-systemd-tpm2.so");
-      expect(ls("/usr/lib/x86_64-linux-gnu").some((f) => f.startsWith("libtss2-esys.so"))).toBe(true);
+      const libdir = `/usr/lib/${target.arch === "amd64" ? "x86_64" : "aarch64"}-linux-gnu`;
+      expect(ls(`${libdir}/cryptsetup`)).toContain("libcryptsetup-token-systemd-tpm2.so");
+      expect(ls(libdir).some((f) => f.startsWith("libtss2-esys.so"))).toBe(true);
     });
 
     it("carries the web app under /opt/freehold", () => {
