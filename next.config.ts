@@ -32,6 +32,12 @@ const nextConfig: NextConfig = {
   },
   outputFileTracingExcludes: {
     "/*": [
+      // Never the repository's own build outputs, tests or benchmarks (an unscoped fs call once
+      // made Turbopack trace the whole project, built disk images included).
+      "./dist/**",
+      "./test/**",
+      "./bench/**",
+      "./.git/**",
       "./node_modules/@img/**",
       "./node_modules/sharp/**",
       "./node_modules/@prisma/client/runtime/query_engine_bg.*",

@@ -33,7 +33,7 @@ export type OwnerRecord = { ok: true; name: string } | { ok: false; missing: boo
 export async function readOwnerRecord(file = OWNER_FILE): Promise<OwnerRecord> {
   let handle: fs.FileHandle;
   try {
-    handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    handle = await fs.open(/* turbopackIgnore: true */ file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { ok: false, missing: true, message: "no owner account is recorded yet" };

@@ -11,12 +11,12 @@ export async function usbBackupCandidates(
   disks: readonly { path: string; label: string }[],
   dir = "/dev/disk/by-id",
 ): Promise<{ path: string; label: string }[]> {
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const names = await fs.readdir(/* turbopackIgnore: true */ dir).catch(() => [] as string[]);
   const out: { path: string; label: string; partition: boolean; real: string }[] = [];
   for (const name of names.sort()) {
-    const link = path.join(dir, name);
+    const link = path.join(/* turbopackIgnore: true */ dir, name);
     if (!ByIdPathSchema.safeParse(link).success) continue;
-    const real = await fs.realpath(link).catch(() => null);
+    const real = await fs.realpath(/* turbopackIgnore: true */ link).catch(() => null);
     if (!real) continue;
     const disk = disks.find((d) => real === d.path || partitionOf(real, d.path));
     if (!disk) continue;
