@@ -115,6 +115,15 @@ export type UpdatePolicy = z.infer<typeof UpdatePolicySchema>;
 /** The dashboard's SSH setting: the wizard's choice ("off" or "lan"); nothing else is accepted. */
 export const SshSettingSchema = z.strictObject({ ssh: NetworkChoiceSchema.shape.ssh });
 export type SshSetting = z.infer<typeof SshSettingSchema>;
+/** The dashboard's "Add a node": catalog ids (node.install's id), each at most once. */
+export const AddNodesSchema = z.strictObject({
+  ids: z
+    .array(OpInputSchemas["node.install"].shape.id)
+    .min(1)
+    .max(20)
+    .refine((ids) => new Set(ids).size === ids.length, "each node once"),
+});
+export type AddNodes = z.infer<typeof AddNodesSchema>;
 
 /** backup.status's detail (app/agent/ops/backup-status.ts statusDetail), as the dashboard reads it. */
 export const BackupDetailSchema = z.object({

@@ -13,6 +13,7 @@ import { unitsOf } from "../agent/ops/node-units";
 import { catalogNodeById } from "../lib/catalog/local";
 import { readEnv } from "../lib/env";
 import { AgentError, agentCall } from "../lib/plan/agent-executor";
+import { type InstalledNode, installedFromSteps } from "../lib/plan/node-addition";
 import { plannedFirewall } from "../lib/system/firewall";
 import { FREEHOLD_UNITS } from "../lib/system/units";
 import { db } from "./db";
@@ -32,7 +33,7 @@ const message = (error: unknown) =>
   error instanceof AgentError ? error.message : "the agent's answer could not be read";
 
 /** The setup plan's steps of one op (the preview stand-ins are made from them). */
-async function plannedSteps<N extends "node.install" | "firewall.apply" | "backup.configure">(op: N) {
+async function plannedSteps<N extends "firewall.apply" | "backup.configure">(op: N) {
   const plan = await db().plan.findFirst({
     where: { kind: "setup" },
     orderBy: { createdAt: "desc" },
@@ -57,8 +58,21 @@ async function lastAppliedFirewall(): Promise<OpInput<"firewall.apply"> | undefi
     : undefined;
 }
 
+/**
+ * The nodes on the box: every node.install step verified done, of the setup plan and of the
+ * dashboard's node additions (a failed addition's finished steps count too: those nodes are there).
+ */
+export async function installedNodes(): Promise<InstalledNode[]> {
+  const steps = await db().planStep.findMany({
+    where: { op: "node.install", state: "done" },
+    orderBy: [{ finishedAt: "asc" }, { id: "asc" }],
+    select: { op: true, input: true },
+  });
+  return installedFromSteps(steps);
+}
+
 async function previewStatus(): Promise<SystemStatus> {
-  const nodes = (await plannedSteps("node.install")).flatMap((input) => {
+  const nodes = (await installedNodes()).flatMap((input) => {
     const node = catalogNodeById(input.id);
     return node
       ? [{ id: node.id, name: node.name, mode: input.mode ?? null, units: unitsOf(node), problems: [] }]

@@ -3,17 +3,19 @@ import { randomUUID } from "node:crypto";
 import { type UpdatePolicy, UpdatePolicySchema } from "../_schemas/dashboard";
 import { OpInputSchemas, type PlanStepInput } from "../_schemas/ops";
 import { audit } from "../lib/audit";
-import { nodeById } from "../lib/catalog/nodes";
+import { catalogNodeById, catalogNodes } from "../lib/catalog/local";
 import { readEnv } from "../lib/env";
 import { ensureRunning } from "../lib/plan/engine";
+import { buildNodeAddition, installedFromSteps } from "../lib/plan/node-addition";
 import { buildSshChange, type SshExposure, sshLockout } from "../lib/plan/ssh-change";
-import { forgetSystemStatus } from "./dashboard";
+import { forgetSystemStatus, installedNodes } from "./dashboard";
 import { db } from "./db";
-import { executor } from "./setup";
+import { executor, hardware } from "./setup";
+import { volumeState } from "./volume";
 
 /**
  * Settings changed from the dashboard go through the wizard's plan engine: each change is a plan of
- * kind "change" (updates.configure; or firewall.apply then ssh.configure for SSH), run by the same engine and executor as
+ * kind "change" (updates.configure; firewall.apply then ssh.configure for SSH; node.install steps then firewall.apply to add nodes), run by the same engine and executor as
  * setup (the agent on the appliance, the preview executor elsewhere), so it is recorded,
  * resumable after a restart, verified by the op, and shown with its log. One plan at a time: a
  * change waits until no plan is applying.
@@ -34,7 +36,7 @@ export async function currentUpdatePolicy(): Promise<UpdatePolicy | null> {
   return parsed.success ? parsed.data : null;
 }
 
-export type Setting = "updates" | "ssh";
+export type Setting = "updates" | "ssh" | "nodes";
 
 /** The latest dashboard change of one setting (each change's `choices` start with its name) and its steps, or null. */
 export async function latestChange(setting: Setting) {
@@ -86,25 +88,59 @@ export async function changeSshExposure(
 ): Promise<string> {
   const lockout = sshLockout(ssh, { appliance: readEnv().FREEHOLD_MODE === "appliance", remoteAddr });
   if (lockout) throw new SettingRefusedError(lockout);
-  const setup = await db().plan.findFirst({
-    where: { kind: "setup", status: "done" },
-    orderBy: { createdAt: "desc" },
-    include: { steps: { where: { op: "node.install" }, orderBy: { position: "asc" } } },
-  });
+  const setup = await doneSetupPlan();
   if (!setup) throw new SettingRefusedError("Setup is not done yet: SSH is set in the wizard.");
-  const installed = setup.steps.flatMap((s) => {
-    const parsed = OpInputSchemas["node.install"].safeParse(JSON.parse(s.input));
-    return parsed.success ? [{ id: parsed.data.id, mode: parsed.data.mode }] : [];
-  });
   const row = await db().owner.findUniqueOrThrow({ where: { id: owner.id } });
   const built = buildSshChange(
-    { choices: JSON.parse(setup.choices), installed },
+    { choices: JSON.parse(setup.choices), installed: await installedNodes() },
     { username: row.username, sshPublicKey: row.sshPublicKey },
     ssh,
-    nodeById,
+    (id) => catalogNodeById(id),
   );
   if (!built.ok) throw new SettingRefusedError(built.reason);
   return startChange({ setting: "ssh", ssh }, built.steps, { setting: "ssh", ssh }, remoteAddr);
+}
+
+function doneSetupPlan() {
+  return db().plan.findFirst({ where: { kind: "setup", status: "done" }, orderBy: { createdAt: "desc" } });
+}
+
+/**
+ * Add nodes after setup: the wizard's node.install steps for them and the dependencies not on the
+ * box yet, then the firewall rebuilt for every node (app/lib/plan/node-addition.ts), as one change
+ * plan. What fits and in which mode is the wizard's recommendation for this hardware.
+ */
+export async function addNodes(ids: string[], remoteAddr: string): Promise<string> {
+  const setup = await doneSetupPlan();
+  if (!setup) throw new SettingRefusedError("Setup is not done yet: nodes are chosen in the wizard.");
+  let profile: Awaited<ReturnType<typeof hardware>>;
+  try {
+    profile = await hardware();
+  } catch (error) {
+    throw new SettingRefusedError(
+      `This box's hardware could not be read, so what fits is not known: ${(error as Error).message}`,
+    );
+  }
+  const appliance = readEnv().FREEHOLD_MODE === "appliance";
+  const [installed, ssh, volume] = await Promise.all([
+    installedNodes(),
+    currentSshExposure(),
+    appliance ? volumeState() : Promise.resolve("preview" as const),
+  ]);
+  const built = buildNodeAddition(JSON.parse(setup.choices), installed, ids, {
+    catalog: catalogNodes(),
+    profile,
+    ssh,
+    volume,
+  });
+  if (!built.ok) throw new SettingRefusedError(built.reason);
+  const added = built.added.map((n) => (n.mode ? `${n.id}:${n.mode}` : n.id)).join(", ");
+  return startChange(
+    { setting: "nodes", ids, added: built.added },
+    built.steps,
+    { setting: "nodes", added },
+    remoteAddr,
+  );
 }
 
 /** Stores a change plan (kind "change") and starts the engine on it; one plan applies at a time. */
@@ -150,7 +186,13 @@ export function describeChange(change: Awaited<ReturnType<typeof latestChange>>)
         id: change.id,
         status: change.status,
         preview: change.preview,
-        steps: change.steps.map((s) => ({ op: s.op, state: s.state, error: s.error, log: s.log })),
+        steps: change.steps.map((s) => ({
+          op: s.op,
+          state: s.state,
+          error: s.error,
+          log: s.log,
+          ...(s.op === "node.install" ? { node: installedFromSteps([s])[0]?.id ?? null } : {}),
+        })),
       }
     : null;
 }

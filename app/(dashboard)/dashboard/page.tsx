@@ -1,6 +1,6 @@
 import QRCode from "qrcode";
 import type { UpdatePolicy } from "../../_schemas/dashboard";
-import { backupStatus, systemStatus } from "../../_server/dashboard";
+import { backupStatus, installedNodes, systemStatus } from "../../_server/dashboard";
 import { db } from "../../_server/db";
 import { requireOwner } from "../../_server/session";
 import {
@@ -14,11 +14,13 @@ import { currentPlan } from "../../_server/setup";
 import { volumeState } from "../../_server/volume";
 import { AUDIT_ACTIONS, type AuditAction } from "../../lib/audit";
 import { otpauthUri } from "../../lib/auth/totp";
+import { catalogNodes } from "../../lib/catalog/local";
 import { when } from "../../lib/format-time";
 import { sampler } from "../../lib/metrics/sampler";
 import { describePort } from "../../lib/system/firewall";
 import { BACKUP_SERVICE } from "../../lib/system/units";
 import { LogoutButton, TotpControls } from "./account";
+import { AddNodeCard } from "./add-node";
 import { BackupsCard } from "./backups";
 import { NodesCard } from "./nodes";
 import { ResourcesCard } from "./resources";
@@ -41,7 +43,20 @@ export default async function DashboardPage() {
   const session = await requireOwner();
   await resumeChange();
   const metrics = sampler();
-  const [owner, plan, events, volume, status, backup, policy, change, ssh, sshChange] = await Promise.all([
+  const [
+    owner,
+    plan,
+    events,
+    volume,
+    status,
+    backup,
+    policy,
+    change,
+    ssh,
+    sshChange,
+    installed,
+    nodesChange,
+  ] = await Promise.all([
     db().owner.findUniqueOrThrow({ where: { id: session.owner.id } }),
     currentPlan(),
     db().auditEvent.findMany({ orderBy: { id: "desc" }, take: 20 }),
@@ -52,7 +67,15 @@ export default async function DashboardPage() {
     latestChange("updates"),
     currentSshExposure(),
     latestChange("ssh"),
+    installedNodes(),
+    latestChange("nodes"),
   ]);
+  const catalog = catalogNodes();
+  const installedIds = new Set(installed.map((n) => n.id));
+  // As on the wizard's nodes page: Ollama comes with a model, not on its own.
+  const available = catalog
+    .filter((n) => !installedIds.has(n.id) && n.id !== "ollama")
+    .map((n) => ({ id: n.id, name: n.name, summary: n.summary, local: n.origin === "local" }));
   const pending = owner.totpPendingSecret;
   const qr = pending
     ? await QRCode.toString(otpauthUri(pending, owner.username), { type: "svg", margin: 1 })
@@ -87,6 +110,15 @@ export default async function DashboardPage() {
       <section className="card" aria-labelledby="nodes-heading" data-testid="card-nodes">
         <h2 id="nodes-heading">Nodes and services</h2>
         {system && <NodesCard nodes={system.nodes} services={system.services} preview={status.preview} />}
+      </section>
+
+      <section className="card" aria-labelledby="add-node-heading" data-testid="card-add-node">
+        <h2 id="add-node-heading">Add a node</h2>
+        <AddNodeCard
+          available={available}
+          names={Object.fromEntries(catalog.map((n) => [n.id, n.name]))}
+          change={describeChange(nodesChange)}
+        />
       </section>
 
       <section className="card" aria-labelledby="resources-heading" data-testid="card-resources">

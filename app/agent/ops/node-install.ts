@@ -217,13 +217,17 @@ async function preflight(
     if (!(await installedDebian(host, "tor")))
       throw new OpError("onion services need the tor node", "Install tor first.");
   }
-  const needsVolume = node.install.some((i) => i.kind !== "debian") || node.id === BITCOIN_NODE;
-  if (needsVolume && !(await mountedAt(host)))
+  if (needsDataVolume(node) && !(await mountedAt(host)))
     throw new OpError(
       "the data volume is not mounted",
       "Unlock the data volume on the dashboard, then retry.",
     );
   return arch;
+}
+
+/** Containers and releases keep their data on the data volume; so do Bitcoin Core's RPC secrets. */
+export function needsDataVolume(node: CatalogNode): boolean {
+  return node.install.some((i) => i.kind !== "debian") || node.id === BITCOIN_NODE;
 }
 
 async function ensureDebian(host: Host, install: DebianInstall): Promise<boolean> {

@@ -81,16 +81,7 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
   steps.push({ op: "system.harden", input: {} });
   steps.push({ op: "updates.configure", input: { ...updates } });
 
-  // With Tor chosen, each node that can serve an onion service gets one (Tor is installed first).
-  const onion = nodes.some(({ node }) => node.id === "tor");
-  const torFirst = [...nodes].sort((a, b) => Number(b.node.id === "tor") - Number(a.node.id === "tor"));
-  for (const { node, mode } of torFirst) {
-    const withOnion = onion && (node.onion?.length ?? 0) > 0;
-    steps.push({
-      op: "node.install",
-      input: { id: node.id, ...(mode ? { mode } : {}), ...(withOnion ? { onion: true } : {}) },
-    });
-  }
+  steps.push(...nodeInstallSteps(nodes));
   for (const model of ctx.models) {
     steps.push({ op: "model.pull", input: { id: model.id, quant: model.quant, ollama: model.ollama } });
   }
@@ -148,6 +139,23 @@ export function firewallStep(
     }
   }
   return { op: "firewall.apply", input: { lan, internet } };
+}
+
+/**
+ * The node.install steps for `nodes` (in install order, orderNodes): with Tor among them or already
+ * on the box (`torInstalled`), each node that can serve an onion service gets one, and Tor is
+ * installed first. The setup plan and the dashboard's "Add a node" both build them here.
+ */
+export function nodeInstallSteps(nodes: readonly Chosen[], torInstalled = false): PlanStepInput[] {
+  const onion = torInstalled || nodes.some(({ node }) => node.id === "tor");
+  const torFirst = [...nodes].sort((a, b) => Number(b.node.id === "tor") - Number(a.node.id === "tor"));
+  return torFirst.map(({ node, mode }) => {
+    const withOnion = onion && (node.onion?.length ?? 0) > 0;
+    return {
+      op: "node.install",
+      input: { id: node.id, ...(mode ? { mode } : {}), ...(withOnion ? { onion: true } : {}) },
+    };
+  });
 }
 
 /** sshd for the owner's account only: keys only when a key was imported, else the password. */
