@@ -6,7 +6,7 @@ import { handler, problem } from "../../../../_server/http";
 import { currentOwner } from "../../../../_server/session";
 import { unitsOf } from "../../../../agent/ops/node-units";
 import { audit } from "../../../../lib/audit";
-import { nodeById } from "../../../../lib/catalog/nodes";
+import { catalogNodeById } from "../../../../lib/catalog/local";
 import { readEnv } from "../../../../lib/env";
 import { Throttle } from "../../../../lib/http/throttle";
 import { nodeRestarts, restartFailureMessage } from "../../../../lib/node-restarts";
@@ -43,7 +43,7 @@ export const POST = handler(NodeRestartBodySchema, { auth: true }, async ({ id }
       "rate-limited",
       `${id} was restarted several times just now; try again in ${Math.ceil(wait / 1000)} s.`,
     );
-  const node = nodeById(id);
+  const node = catalogNodeById(id);
   const { restart, settled } = nodeRestarts().start(
     id,
     () => restartNode(id),
