@@ -161,7 +161,10 @@ export function qemuArgv(
     argv.push("-drive", `if=pflash,format=raw,unit=1,file=${files.varsFile}`);
   }
   argv.push("-drive", `if=virtio,format=qcow2,file=${files.overlay}`);
-  for (const disk of files.extraDisks) argv.push("-drive", `if=virtio,format=qcow2,file=${disk}`);
+  // A serial per extra disk, so udev gives it a stable /dev/disk/by-id/virtio-freehold-diskN name
+  // (the backup target names a USB disk that way).
+  for (const [index, disk] of files.extraDisks.entries())
+    argv.push("-drive", `if=virtio,format=qcow2,file=${disk},serial=freehold-disk${index + 1}`);
   if (opts.offline) {
     argv.push("-nic", "none");
   } else {

@@ -135,6 +135,7 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
         checkMonthly: backups.checkMonthly,
         paths: set.paths,
         excludes: set.excludes,
+        ...(backups.target.kind === "usb" && backups.formatUsb === true ? { formatBlankUsb: true } : {}),
       },
     });
   }

@@ -73,6 +73,25 @@ describe("building the plan", () => {
     expect(plain.steps.some((s) => s.op === "volume.tpm2")).toBe(false);
   });
 
+  it("asks the agent to format a blank USB backup disk only when the owner ticked it", () => {
+    const context = {
+      owner: { username: "alice", sshPublicKey: null },
+      hasUnixPasswordHash: true,
+      nodes: [],
+      models: [],
+    };
+    const backups = draft.backups as NonNullable<WizardDraft["backups"]>;
+    const usb = { kind: "usb" as const, device: "/dev/disk/by-id/usb-WD_Elements_1234-0:0" };
+    const input = (b: typeof backups) =>
+      buildPlan({ ...draft, backups: b }, context).steps.find((s) => s.op === "backup.configure")?.input;
+    const ticked = buildPlan({ ...draft, backups: { ...backups, target: usb, formatUsb: true } }, context);
+    const step = ticked.steps.find((s) => s.op === "backup.configure");
+    expect(step?.input).toMatchObject({ target: usb, formatBlankUsb: true });
+    expect(PlanStepInputSchema.safeParse(step).success).toBe(true);
+    expect(input({ ...backups, target: usb })).not.toHaveProperty("formatBlankUsb");
+    expect(input({ ...backups, formatUsb: true })).not.toHaveProperty("formatBlankUsb");
+  });
+
   it("names secrets by reference only, and says which to generate and which to adopt", () => {
     expect(built.generate.sort()).toEqual(["backup.repositoryPassword", "disk.recoveryKey"]);
     expect(built.adopt.sort()).toEqual(["disk.passphrase", "owner.unixPasswordHash"]);
