@@ -163,8 +163,12 @@ export function qemuArgv(
   argv.push("-drive", `if=virtio,format=qcow2,file=${files.overlay}`);
   // A serial per extra disk, so udev gives it a stable /dev/disk/by-id/virtio-freehold-diskN name
   // (the backup target names a USB disk that way).
-  for (const [index, disk] of files.extraDisks.entries())
-    argv.push("-drive", `if=virtio,format=qcow2,file=${disk},serial=freehold-disk${index + 1}`);
+  // (-drive takes no serial: the virtio-blk device does.)
+  for (const [index, disk] of files.extraDisks.entries()) {
+    const id = `extra${index + 1}`;
+    argv.push("-drive", `if=none,id=${id},format=qcow2,file=${disk}`);
+    argv.push("-device", `virtio-blk-pci,drive=${id},serial=freehold-disk${index + 1}`);
+  }
   if (opts.offline) {
     argv.push("-nic", "none");
   } else {
