@@ -81,7 +81,8 @@ async function boot(
     workDir: dir,
     resume,
     tpm,
-    disks: backupDisk ? [{ size: "1G" }, { size: "1G" }] : [{ size: "1G" }],
+    // With the nodes, the data disk must hold them: the recommendation sizes them by the largest disk.
+    disks: backupDisk ? [{ size: "12G" }, { size: "1G" }] : [{ size: "1G" }],
     smbiosCredentials: journalTapCredentials(),
     virtioPorts: [JOURNAL_PORT],
     // HTTPS, SSH, a port the plan does not open (a listener is started there on purpose), and
@@ -330,7 +331,19 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
         const g = get();
         await startPlan(g, { nodes: NODES, usbBackup: true });
         plan = await waitForPlan(g.client, (p) => p.status === "done" || p.status === "failed", PLAN_MS);
-        expect(plan.status, stepSummary(plan)).toBe("done");
+        const why = () => {
+          const probe = ssh(
+            g,
+            `ls -l /dev/disk/by-id/; sudo -S -p '' blkid -p -o export -- ${BACKUP_DISK}; echo "blkid exit $?"; systemctl status --no-pager 'mnt-freehold\\x2dbackup.mount'`,
+            `${PASSWORD}\n`,
+          );
+          return `${stepSummary(plan)}\n--- the box ---\n${probe.out}${probe.err}`;
+        };
+        expect(plan.status, why()).toBe("done");
+        expect(
+          plan.steps.filter((s) => s.op === "node.install").length,
+          `one node.install step per chosen node (${NODES.join(", ")})\n${why()}`,
+        ).toBe(NODES.length);
         expect(plan.steps.every((s) => s.state === "done")).toBe(true);
       }),
     PLAN_MS + 120_000,
