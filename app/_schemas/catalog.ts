@@ -38,6 +38,14 @@ export const InstallSchema = z.discriminatedUnion("kind", [
     source: Source,
     /** The systemd unit the package ships (default: `<package>.service`). */
     unit: UnitName.optional(),
+    /**
+     * Packages Debian only recommends but the node cannot start without (apt runs with
+     * --no-install-recommends), installed in the same apt-get call.
+     */
+    with: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/))
+      .max(10)
+      .optional(),
   }),
   z.strictObject({
     kind: z.literal("oci"),

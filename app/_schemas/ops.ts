@@ -93,6 +93,11 @@ export const OpInputSchemas = {
     checkMonthly: z.boolean(),
     paths: z.array(BackupPathSchema).min(1).max(100),
     excludes: z.array(BackupPathSchema).max(200),
+    /**
+     * USB by /dev/disk/by-id/: the owner agreed to format the disk (ext4) when it holds nothing at
+     * all (blkid -p finds no filesystem, partition table or other signature). Never anything else.
+     */
+    formatBlankUsb: z.boolean().optional(),
   }),
   /** Kernel and network sysctls (no choices: the same hardening on every box). */
   "system.harden": z.strictObject({}),

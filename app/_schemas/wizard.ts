@@ -103,6 +103,8 @@ export const BackupsChoiceSchema = z.strictObject({
   }),
   /** Restore drill: restic check --read-data-subset and a test restore. */
   checkMonthly: z.boolean(),
+  /** USB: format the disk (ext4) if it is blank, with nothing on it at all (the owner ticked it). */
+  formatUsb: z.boolean().optional(),
 });
 
 export const UpdatesChoiceSchema = z.strictObject({

@@ -11,7 +11,7 @@ import { modelById } from "../lib/catalog/models";
 import { readEnv } from "../lib/env";
 import { detectHardware } from "../lib/hardware/detect";
 import { agentExecutor } from "../lib/plan/agent-executor";
-import { buildPlan } from "../lib/plan/build";
+import { buildPlan, nodesToInstall } from "../lib/plan/build";
 import { type Executor, ensureRunning } from "../lib/plan/engine";
 import { previewExecutor } from "../lib/plan/preview";
 import { generateRecoveryKey, generateRepositoryPassword } from "../lib/plan/secrets";
@@ -147,12 +147,12 @@ export async function buildDraftPlan(ownerId: number) {
   const draft = await readDraft();
   const rec = await recommendation(draft);
   if (!rec) throw new PlanBuildError("The recommendations could not be computed; reload and try again.");
-  const nodes = rec.nodes
-    .filter((n) => n.chosen && n.fit !== "unsuitable")
-    .map((n) => ({ node: catalogNodeById(n.id), mode: n.mode }))
-    .filter((n): n is { node: NonNullable<ReturnType<typeof catalogNodeById>>; mode: string | undefined } =>
-      Boolean(n.node),
-    );
+  let nodes: ReturnType<typeof nodesToInstall>;
+  try {
+    nodes = nodesToInstall(rec.nodes);
+  } catch (error) {
+    throw new PlanBuildError(error instanceof Error ? error.message : String(error));
+  }
   const models = (draft.models?.models ?? []).flatMap((m) => {
     const model = modelById(m.id);
     return model ? [{ id: m.id, quant: m.quant, ollama: model.ollama }] : [];

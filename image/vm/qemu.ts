@@ -196,8 +196,18 @@ export function qemuArgv(
     argv.push("-drive", `if=pflash,format=raw,unit=0,readonly=on,file=${fw.code}`);
     argv.push("-drive", `if=pflash,format=raw,unit=1,file=${files.varsFile}`);
   }
-  argv.push("-drive", `if=virtio,format=qcow2,file=${files.overlay}`);
-  for (const disk of files.extraDisks) argv.push("-drive", `if=virtio,format=qcow2,file=${disk}`);
+  // Every disk as a virtio-blk device in this order (boot, then extras), so the guest names them
+  // vda, vdb, vdc...: mixing if=virtio drives with -device ones enumerated the extras first.
+  argv.push("-drive", `if=none,id=boot,format=qcow2,file=${files.overlay}`);
+  argv.push("-device", "virtio-blk-pci,drive=boot");
+  // A serial per extra disk, so udev gives it a stable /dev/disk/by-id/virtio-freehold-diskN name
+  // (the backup target names a USB disk that way).
+  // (-drive takes no serial: the virtio-blk device does.)
+  for (const [index, disk] of files.extraDisks.entries()) {
+    const id = `extra${index + 1}`;
+    argv.push("-drive", `if=none,id=${id},format=qcow2,file=${disk}`);
+    argv.push("-device", `virtio-blk-pci,drive=${id},serial=freehold-disk${index + 1}`);
+  }
   if (opts.offline) {
     argv.push("-nic", "none");
   } else {

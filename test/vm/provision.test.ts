@@ -35,8 +35,16 @@ interface Guest {
   https: number;
   ssh: number;
   probe: number;
+  /** Caddy's HTTP port (the plan opens 80 to the LAN when Caddy is chosen). */
+  web: number;
   client: WizardClient;
 }
+
+/** Debian-packaged catalog nodes the first VM's plan installs for real (apt from Debian's archive). */
+const NODES = ["caddy", "unbound"] as const;
+/** The second extra disk (/dev/vdc): the backup disk, by the stable name its serial gives it. */
+const BACKUP_DISK = "/dev/disk/by-id/virtio-freehold-disk2";
+const BACKUP_REPO = "/mnt/freehold-backup/freehold-restic";
 
 const workDir = mkdtempSync(path.join(tmpdir(), "freehold-vm-provision-"));
 // The owner's SSH key outlives each VM's work directory: both VMs below use it.
@@ -55,8 +63,17 @@ let image = "";
 let guest: Guest | undefined;
 let plan: PlanProgress | undefined;
 
-/** Boots (or boots again); `host` is the name the box answers to: homebox.local once renamed. */
-async function boot(resume: boolean, dir = workDir, host = "freehold.local", tpm = false): Promise<Guest> {
+/**
+ * Boots (or boots again); `host` is the name the box answers to: homebox.local once renamed.
+ * `backupDisk` adds a second empty disk (/dev/vdc, the USB backup disk of the plan).
+ */
+async function boot(
+  resume: boolean,
+  dir = workDir,
+  host = "freehold.local",
+  tpm = false,
+  backupDisk = false,
+): Promise<Guest> {
   const vm = await bootVm({
     target: "amd64",
     firmware: "uefi",
@@ -64,20 +81,23 @@ async function boot(resume: boolean, dir = workDir, host = "freehold.local", tpm
     workDir: dir,
     resume,
     tpm,
-    disks: [{ size: "1G" }],
+    // With the nodes, the data disk must hold them: the recommendation sizes them by the largest disk.
+    disks: backupDisk ? [{ size: "12G" }, { size: "1G" }] : [{ size: "1G" }],
     smbiosCredentials: journalTapCredentials(),
     virtioPorts: [JOURNAL_PORT],
-    // HTTPS, SSH, and a port the plan does not open (a listener is started there on purpose).
+    // HTTPS, SSH, a port the plan does not open (a listener is started there on purpose), and
+    // Caddy's HTTP port.
     forwards: [
       { host: 0, guest: 443 },
       { host: 0, guest: 22 },
       { host: 0, guest: 8080 },
+      { host: 0, guest: 80 },
     ],
   });
-  const [https, ssh, probe] = vm.ports.map((p) => p.host) as [number, number, number];
+  const [https, ssh, probe, web] = vm.ports.map((p) => p.host) as [number, number, number, number];
   await waitForWizard(vm, https, BOOT_MS, host);
   const shown = await waitForConsoleInfo(vm, 120_000);
-  return { vm, https, ssh, probe, client: new WizardClient(https, shown.certSha256, host) };
+  return { vm, https, ssh, probe, web, client: new WizardClient(https, shown.certSha256, host) };
 }
 
 function get(): Guest {
@@ -155,6 +175,76 @@ async function withJournal<T>(fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
+/** A dashboard API answer; signs the owner in first when the session is gone. */
+async function dashboard(g: Guest, method: string, pathname: string, body?: unknown, expected = 200) {
+  let answer = await g.client.request(method, pathname, body, 5 * 60_000);
+  if (answer.status === 401) {
+    await g.client.expect("POST", "/api/auth/login", { username: OWNER, password: PASSWORD, totp: "" });
+    answer = await g.client.request(method, pathname, body, 5 * 60_000);
+  }
+  if (answer.status !== expected)
+    throw new Error(
+      `${method} ${pathname}: HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 2000)}`,
+    );
+  return answer.body;
+}
+
+interface DashboardStatus {
+  system: {
+    value: {
+      nodes: { id: string; problems: string[] }[];
+      firewall: {
+        inputPolicy: string | null;
+        lan: { protocol: string; from: number; to: number }[];
+        internet: { protocol: string; from: number; to: number }[];
+      } | null;
+    } | null;
+    error: string | null;
+  };
+  backup: {
+    value: {
+      configured: boolean;
+      repository: string | null;
+      lastSuccessAt: string | null;
+      lastSnapshot: string | null;
+      lastAttemptAt: string | null;
+      lastAttemptOk: boolean | null;
+      lastAttemptMessage: string | null;
+      lastDrillOk: boolean | null;
+      lastDrillMessage: string | null;
+      alert: string | null;
+    } | null;
+    error: string | null;
+  };
+}
+
+async function dashboardStatus(g: Guest): Promise<DashboardStatus> {
+  return (await dashboard(g, "GET", "/api/dashboard/status?fresh=1")) as unknown as DashboardStatus;
+}
+
+/** A unit's last journal lines on the guest (as root), for failure messages. */
+function unitJournal(g: Guest, unit: string, lines = 40): string {
+  try {
+    return sudo(g, `journalctl -u ${unit} -n ${lines} --no-pager -o short-iso`);
+  } catch (error) {
+    return `(journalctl -u ${unit}: ${(error as Error).message})`;
+  }
+}
+
+/** Ports the loaded nftables ruleset accepts for a protocol (numbers, {sets} and services named). */
+function acceptedPorts(ruleset: string, protocol: "tcp" | "udp"): Set<number> {
+  const named: Record<string, number> = { ssh: 22, domain: 53, http: 80, https: 443 };
+  const ports = new Set<number>();
+  const rule = new RegExp(`\\b${protocol} dport (\\{[^}]*\\}|\\S+) accept`, "g");
+  for (const m of ruleset.matchAll(rule))
+    for (const item of (m[1] ?? "").replace(/[{}]/g, "").split(",")) {
+      const v = item.trim();
+      const n = /^\d+$/.test(v) ? Number(v) : named[v];
+      if (n !== undefined) ports.add(n);
+    }
+  return ports;
+}
+
 function stepSummary(p: PlanProgress | undefined): string {
   return (p?.steps ?? [])
     .map(
@@ -164,8 +254,20 @@ function stepSummary(p: PlanProgress | undefined): string {
     .join("\n");
 }
 
-/** Claim with the owner's key, the wizard's choices (encrypted /dev/vdb, SSH on the LAN), apply. */
-async function startPlan(g: Guest, tpmUnlock = false): Promise<void> {
+interface PlanChoices {
+  tpmUnlock?: boolean;
+  /** Catalog nodes to install (none by default). */
+  nodes?: readonly string[];
+  /** Back up to the blank second disk, which the owner agrees to have formatted. */
+  usbBackup?: boolean;
+}
+
+/**
+ * Claim with the owner's key, the wizard's choices (encrypted /dev/vdb, SSH on the LAN, the given
+ * nodes open to the LAN, backups to the USB disk or none), apply.
+ */
+async function startPlan(g: Guest, choices: PlanChoices = {}): Promise<void> {
+  const { tpmUnlock = false, nodes = [], usbBackup = false } = choices;
   const shown = await waitForConsoleInfo(g.vm, 60_000);
   await g.client.expect("POST", "/api/setup/claim", {
     code: shown.setupCode,
@@ -175,7 +277,7 @@ async function startPlan(g: Guest, tpmUnlock = false): Promise<void> {
     sshPublicKey: readFileSync(`${key}.pub`, "utf8").trim(),
   });
   const sections: [string, unknown][] = [
-    ["nodes", { nodes: [], priceKwh: 0.3 }],
+    ["nodes", { nodes, priceKwh: 0.3 }],
     ["models", { models: [] }],
     [
       "storage",
@@ -192,10 +294,11 @@ async function startPlan(g: Guest, tpmUnlock = false): Promise<void> {
     [
       "backups",
       {
-        target: { kind: "none" },
+        target: usbBackup ? { kind: "usb", device: BACKUP_DISK } : { kind: "none" },
         schedule: { frequency: "daily", time: "03:00" },
         retention: { daily: 7, weekly: 4, monthly: 6 },
-        checkMonthly: false,
+        checkMonthly: usbBackup,
+        ...(usbBackup ? { formatUsb: true } : {}),
       },
     ],
     ["updates", { security: "automatic", reboot: "never", rebootTime: "04:00", apps: "manual" }],
@@ -211,7 +314,7 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
     async () => {
       image = await imageFor("amd64");
       ensureOwnerKey();
-      guest = await boot(false);
+      guest = await boot(false, workDir, "freehold.local", false, true);
     },
     BOOT_MS + 10 * 60_000,
   );
@@ -226,9 +329,21 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
     () =>
       withJournal(async () => {
         const g = get();
-        await startPlan(g);
+        await startPlan(g, { nodes: NODES, usbBackup: true });
         plan = await waitForPlan(g.client, (p) => p.status === "done" || p.status === "failed", PLAN_MS);
-        expect(plan.status, stepSummary(plan)).toBe("done");
+        const why = () => {
+          const probe = ssh(
+            g,
+            `ls -l /dev/disk/by-id/; sudo -S -p '' blkid -p -o export -- ${BACKUP_DISK}; echo "blkid exit $?"; systemctl status --no-pager 'mnt-freehold\\x2dbackup.mount'`,
+            `${PASSWORD}\n`,
+          );
+          return `${stepSummary(plan)}\n--- the box ---\n${probe.out}${probe.err}`;
+        };
+        expect(plan.status, why()).toBe("done");
+        expect(
+          plan.steps.filter((s) => s.op === "node.install").length,
+          `one node.install step per chosen node (${NODES.join(", ")})\n${why()}`,
+        ).toBe(NODES.length);
         expect(plan.steps.every((s) => s.state === "done")).toBe(true);
       }),
     PLAN_MS + 120_000,
@@ -305,6 +420,174 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
   });
 
   it(
+    "installed the planned Debian nodes: active, healthy, their ports as planned in the loaded firewall",
+    () =>
+      withJournal(async () => {
+        const g = get();
+        for (const id of NODES) {
+          const unit = `${id}.service`;
+          const active = ssh(g, `systemctl is-active -- ${unit}`).out.trim();
+          expect(active, `${unit} is ${active}:\n${unitJournal(g, unit)}`).toBe("active");
+          const pkg = ssh(g, `dpkg-query -W -f='\${db:Status-Status}' -- ${id}`).out.trim();
+          expect(pkg, `the Debian package ${id}`).toBe("installed");
+        }
+        // The agent's own health checks, as the dashboard shows them: every node, no problem.
+        const status = await dashboardStatus(g);
+        const nodes = status.system.value?.nodes ?? [];
+        expect(nodes.map((n) => n.id).sort(), JSON.stringify(status.system)).toEqual([...NODES].sort());
+        for (const n of nodes) expect(n.problems, `${n.id}: ${n.problems.join("; ")}`).toEqual([]);
+        // The ports the plan opened (Caddy's 80/443 TCP, Unbound's 53 UDP, to the LAN), loaded.
+        const ruleset = sudo(g, "nft list ruleset");
+        const tcp = acceptedPorts(ruleset, "tcp");
+        const udp = acceptedPorts(ruleset, "udp");
+        for (const port of [22, 80, 443]) expect(tcp.has(port), `tcp ${port} in:\n${ruleset}`).toBe(true);
+        expect(udp.has(53), `udp 53 in:\n${ruleset}`).toBe(true);
+        expect(tcp.has(8080), `tcp 8080 must stay closed:\n${ruleset}`).toBe(false);
+        expect(tcp.has(53), `tcp 53 was not planned:\n${ruleset}`).toBe(false);
+        const fw = status.system.value?.firewall;
+        expect(fw?.inputPolicy).toBe("drop");
+        const has = (
+          list: { protocol: string; from: number; to: number }[] | undefined,
+          p: string,
+          n: number,
+        ) => (list ?? []).some((r) => r.protocol === p && r.from <= n && n <= r.to);
+        expect(has(fw?.lan, "tcp", 80) && has(fw?.lan, "udp", 53), JSON.stringify(fw)).toBe(true);
+        expect(has(fw?.internet, "tcp", 80), "Caddy was planned for the LAN only").toBe(false);
+        // From outside: Caddy answers on its open port; 8080 (not planned) stays refused (above).
+        expect(
+          await portAnswers(g.web),
+          `caddy on :80 from the host\n${unitJournal(g, "caddy.service")}`,
+        ).toBe(true);
+        // Unbound resolves: a DNS query for localhost. (its own local zone) over UDP 53.
+        const dns = ssh(
+          g,
+          "python3 -",
+          [
+            "import socket",
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(10)",
+            "q = bytes.fromhex('123401000001000000000000') + b'\\x09localhost\\x00' + bytes.fromhex('00010001')",
+            "s.sendto(q, ('127.0.0.1', 53)); r = s.recv(512)",
+            "print(r[:2].hex(), r[3] & 15, int.from_bytes(r[6:8], 'big'))",
+          ].join("\n"),
+        );
+        expect(
+          dns.out.trim(),
+          `DNS answer from unbound: ${dns.err}\n${unitJournal(g, "unbound.service")}`,
+        ).toMatch(/^1234 0 [1-9]/);
+      }),
+    5 * 60_000,
+  );
+
+  it(
+    "backs up to the formatted backup disk: back up now, a restic snapshot, a passing restore drill",
+    () =>
+      withJournal(async () => {
+        const g = get();
+        // The blank disk the owner agreed to format: ext4, mounted where the backups go.
+        const mount = ssh(g, "findmnt -n -o SOURCE,FSTYPE,LABEL -- /mnt/freehold-backup").out.trim();
+        expect(
+          mount,
+          `the backup disk's mount\n${unitJournal(g, "'mnt-freehold\\x2dbackup.mount'")}`,
+        ).toMatch(/^\/dev\/vdc\s+ext4\s+freehold-backup$/);
+        sudo(g, "sh -c 'echo in-the-backup > /srv/freehold/backup-marker && sync'");
+        const started = await dashboard(g, "POST", "/api/dashboard/backup", {}, 202);
+        expect(started.ok).toBe(true);
+        const done = await pollUntil(
+          async () => {
+            const b = (await dashboardStatus(g)).backup.value;
+            if (b?.lastAttemptOk === false)
+              throw new Error(
+                `the backup failed: ${b.lastAttemptMessage}\n${unitJournal(g, "freehold-backup.service")}`,
+              );
+            return b?.lastSuccessAt ? b : undefined;
+          },
+          {
+            timeoutMs: 5 * 60_000,
+            intervalMs: 5000,
+            timedOut: () =>
+              new Error(`no successful backup within 5 min\n${unitJournal(g, "freehold-backup.service")}`),
+          },
+        );
+        expect(done.repository).toBe(BACKUP_REPO);
+        // The snapshot, read with restic itself from the disk: the data volume and the nodes' files.
+        const restic = `restic --repo ${BACKUP_REPO} --password-file /etc/freehold/backup/password --no-cache`;
+        const snapshots = JSON.parse(sudo(g, `${restic} snapshots --json`)) as {
+          short_id: string;
+          id: string;
+          paths: string[];
+        }[];
+        expect(snapshots.length, "restic snapshots").toBeGreaterThanOrEqual(1);
+        const latest = snapshots.at(-1);
+        expect(latest?.paths).toEqual(
+          expect.arrayContaining(["/srv/freehold", "/etc/caddy/Caddyfile", "/etc/unbound/unbound.conf.d"]),
+        );
+        expect(done.lastSnapshot && latest?.id.startsWith(done.lastSnapshot.slice(0, 8))).toBeTruthy();
+        expect(sudo(g, `${restic} ls --json latest /srv/freehold/backup-marker`)).toMatch(
+          /"path":"\/srv\/freehold\/backup-marker"/,
+        );
+        // The restore drill: the latest snapshot restored and compared with the box.
+        const drill = sudo(g, "node /opt/freehold/agent.mjs call backup.drill");
+        const outcome = JSON.parse(drill.trim().split("\n").at(-1) ?? "{}") as {
+          verified?: boolean;
+          detail?: Record<string, unknown>;
+        };
+        expect(outcome.verified, drill).toBe(true);
+        const agentStatus = JSON.parse(
+          sudo(g, "node /opt/freehold/agent.mjs call backup.status").trim().split("\n").at(-1) ?? "{}",
+        ) as { detail?: { lastSnapshot?: string | null; lastDrillOk?: boolean | null } };
+        expect(agentStatus.detail?.lastDrillOk).toBe(true);
+        // The dashboard shows the last success and the drill, and no alert.
+        const shown = (await dashboardStatus(g)).backup.value;
+        expect(shown?.lastSuccessAt, JSON.stringify(shown)).toBeTruthy();
+        expect(shown?.lastDrillOk, JSON.stringify(shown)).toBe(true);
+        expect(shown?.alert ?? null, JSON.stringify(shown)).toBeNull();
+      }),
+    10 * 60_000,
+  );
+
+  it(
+    "the dashboard reads a node's journal and restarts it: a new process, healthy again",
+    () =>
+      withJournal(async () => {
+        const g = get();
+        const metrics = await dashboard(g, "GET", "/api/dashboard/metrics");
+        expect(Array.isArray(metrics.points), JSON.stringify(metrics).slice(0, 500)).toBe(true);
+        expect(metrics.latest, "the metrics' latest sample").toBeTruthy();
+
+        const logs = (await dashboard(g, "GET", "/api/dashboard/logs?unit=caddy.service&lines=50")) as {
+          lines?: { message: string; identifier: string | null }[];
+        };
+        const lines = logs.lines ?? [];
+        expect(lines.length, JSON.stringify(logs).slice(0, 500)).toBeGreaterThan(0);
+        const journal = sudo(g, "journalctl -u caddy.service -n 200 --no-pager -o cat");
+        expect(
+          lines.some((l) => l.message.length > 0 && journal.includes(l.message.slice(0, 60))),
+          `the dashboard's lines are not caddy.service's journal:\n${JSON.stringify(lines.slice(-5))}\n---\n${journal.slice(-1500)}`,
+        ).toBe(true);
+        // A unit that is neither Freehold's nor an installed node's is refused.
+        await dashboard(g, "GET", "/api/dashboard/logs?unit=cron.service&lines=5", undefined, 403);
+
+        const show = () =>
+          ssh(g, "systemctl show -p MainPID -p ActiveEnterTimestamp --value -- caddy.service").out.trim();
+        const before = show();
+        const restarted = await dashboard(g, "POST", "/api/dashboard/nodes/restart", { id: "caddy" });
+        expect(restarted.verified, JSON.stringify(restarted)).toBe(true);
+        const after = show();
+        const [pidBefore, sinceBefore] = before.split("\n");
+        const [pidAfter, sinceAfter] = after.split("\n");
+        expect(Number(pidAfter), `MainPID after the restart (${after})`).toBeGreaterThan(0);
+        expect(pidAfter, "MainPID").not.toBe(pidBefore);
+        expect(sinceAfter, "ActiveEnterTimestamp").not.toBe(sinceBefore);
+        const caddy = (await dashboardStatus(g)).system.value?.nodes.find((n) => n.id === "caddy");
+        expect(caddy?.problems, JSON.stringify(caddy)).toEqual([]);
+        expect(await portAnswers(g.web)).toBe(true);
+        // A node that is not installed cannot be restarted.
+        await dashboard(g, "POST", "/api/dashboard/nodes/restart", { id: "nostr-relay" }, 422);
+      }),
+    5 * 60_000,
+  );
+
+  it(
     "after a reboot the data is locked until the owner unlocks it from the web UI",
     () =>
       withJournal(async () => {
@@ -313,7 +596,7 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
         ssh(before, "sudo -S -p '' systemctl reboot", `${PASSWORD}\n`);
         await before.vm.waitForExit(120_000);
         await before.vm.stop();
-        guest = await boot(true, workDir, "homebox.local");
+        guest = await boot(true, workDir, "homebox.local", false, true);
         const g = get();
         await g.client.expect("POST", "/api/auth/login", { username: OWNER, password: PASSWORD, totp: "" });
         const locked = await g.client.expect("GET", "/api/dashboard/volume", undefined);
@@ -369,7 +652,7 @@ describe.skipIf(!PROVISION)("a power cut in the middle of provisioning", () => {
       withJournal(async () => {
         if (!cut) throw new Error("the VM did not boot");
         guest = cut;
-        await startPlan(cut, true);
+        await startPlan(cut, { tpmUnlock: true });
         // Pull the plug while the data volume is being made (the longest step).
         const during = await waitForPlan(
           cut.client,

@@ -19,6 +19,7 @@ import {
   runRestic,
 } from "./backup-common";
 import { ensureFile, type PlanAgentOp, unitIs } from "./common";
+import { mountedAt } from "./data-volume";
 
 /**
  * backup.configure: an encrypted restic repository on the owner's target, and the timers that
@@ -63,6 +64,35 @@ export function wantedTimers(input: Input): { on: string[]; off: string[] } {
   return input.checkMonthly
     ? { on: [TIMERS.backup, ...extra], off: [] }
     : { on: [TIMERS.backup], off: extra };
+}
+
+/** blkid's low-level probe: exit 2 when the device holds no filesystem, partition table or signature. */
+export const blkidProbe = (dev: string) => ["blkid", "-p", "-o", "export", "--", dev];
+/** Without -F: mkfs.ext4 itself still refuses a device that is mounted or in use. */
+export const mkfsBackup = (dev: string) => ["mkfs.ext4", "-q", "-L", "freehold-backup", "--", dev];
+
+/** The by-id disk a blank-disk format may touch: only with the owner's consent, never by UUID. */
+const formatCandidate = (input: Input): string | null =>
+  input.formatBlankUsb === true && input.target.kind === "usb" && input.target.device.startsWith("/")
+    ? input.target.device
+    : null;
+
+/**
+ * A new USB disk often comes empty: with the owner's consent it gets an ext4 filesystem, but only
+ * when blkid finds nothing at all on it. A disk with any filesystem, partition table or other
+ * signature is left as it is (the mount then says what is wrong).
+ */
+async function formatIfBlank(host: Host, layout: BackupLayout, input: Input): Promise<boolean> {
+  const dev = formatCandidate(input);
+  if (dev === null || (await mountedAt(host, layout.usbMount))) return false;
+  if (!(await host.exists(dev)))
+    throw new OpError(`the backup disk ${dev} is not plugged in`, "Plug the backup disk in, then retry.");
+  const probe = await host.run(blkidProbe(dev), { okCodes: [0, 2] });
+  if (probe.code !== 2) return false;
+  host.progress(`formatting the blank backup disk ${dev} (ext4)`);
+  await host.run(mkfsBackup(dev), { timeoutMs: 10 * 60_000 });
+  await host.run(["udevadm", "settle"], { okCodes: [0, 1] });
+  return true;
 }
 
 const usbWhat = (t: BackupTarget) =>
@@ -178,6 +208,7 @@ export function makeBackupConfigure(layout: BackupLayout = BOX_LAYOUT): PlanAgen
       const repo = repoOf(layout, input.target);
       const units = renderUnits({ frequency: input.frequency, time: input.time }, usbWhat(input.target));
       const t = input.target;
+      const format = formatCandidate(input);
       return [
         runs(["install", "-d", "-m", "0700", "--", layout.etcDir, layout.stateDir, layout.cacheDir]),
         writes(f.passwordFile, 0o600, "<backup.repositoryPassword>\n"),
@@ -190,6 +221,7 @@ export function makeBackupConfigure(layout: BackupLayout = BOX_LAYOUT): PlanAgen
           writes(`${layout.unitDir}/${name}`, 0o644, content),
         ),
         runs(DAEMON_RELOAD),
+        ...(format !== null ? [runs(blkidProbe(format)), runs(mkfsBackup(format))] : []),
         ...(t.kind === "usb" ? [runs(["systemctl", "start", "--", USB_MOUNT_UNIT])] : []),
         runs(catConfigArgv(repo)),
         runs(initArgv(repo)),
@@ -206,6 +238,7 @@ export function makeBackupConfigure(layout: BackupLayout = BOX_LAYOUT): PlanAgen
       changes.push(...(await ensureTargetFiles(host, layout, input, s3)));
       if (await ensureFile(host, f.config, jsonContent(configOf(input)), 0o600)) changes.push("config");
       if (await ensureUnits(host, layout, input)) changes.push("units");
+      if (await formatIfBlank(host, layout, input)) changes.push("formatted the blank backup disk");
       await ensureTargetReady(host, layout, input.target);
 
       const repo = repoOf(layout, input.target);

@@ -58,7 +58,15 @@ const NodeStateSchema = z.strictObject({ id: z.string(), mode: z.string().nullab
 
 const APT_ENV = { DEBIAN_FRONTEND: "noninteractive" };
 const APT_TIMEOUT_MS = 30 * 60_000;
-export const aptInstall = (pkg: string) => ["apt-get", "install", "-y", "--no-install-recommends", "--", pkg];
+export const aptInstall = (pkg: string, withPackages: readonly string[] = []) => [
+  "apt-get",
+  "install",
+  "-y",
+  "--no-install-recommends",
+  "--",
+  pkg,
+  ...withPackages,
+];
 // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format field
 export const dpkgStatus = (pkg: string) => ["dpkg-query", "-W", "-f=${db:Status-Status}", "--", pkg];
 const enableNow = (unit: string) => ["systemctl", "enable", "--now", "--", unit];
@@ -116,7 +124,7 @@ function previewCommands(input: Input, nodes: readonly CatalogNode[]): Command[]
   const node = catalogNode(input.id, nodes);
   const out: Command[] = [];
   for (const i of node.install) {
-    if (i.kind === "debian") out.push(runs(aptInstall(i.package)), runs(enableNow(debianUnit(i))));
+    if (i.kind === "debian") out.push(runs(aptInstall(i.package, i.with)), runs(enableNow(debianUnit(i))));
   }
   if (node.id === BITCOIN_NODE)
     out.push(
@@ -232,12 +240,18 @@ export function needsDataVolume(node: CatalogNode): boolean {
 
 async function ensureDebian(host: Host, install: DebianInstall): Promise<boolean> {
   let changed = false;
-  if (!(await installedDebian(host, install.package))) {
-    host.progress(`installing the Debian package ${install.package}`);
+  // The package and what it needs alongside; only the missing ones (a retry after a failed start).
+  const missing: string[] = [];
+  for (const pkg of [install.package, ...(install.with ?? [])])
+    if (!(await installedDebian(host, pkg))) missing.push(pkg);
+  const [first, ...rest] = missing;
+  if (first !== undefined) {
+    host.progress(`installing the Debian package${missing.length > 1 ? "s" : ""} ${missing.join(" ")}`);
     await host.run(["apt-get", "update"], { env: APT_ENV, timeoutMs: APT_TIMEOUT_MS });
-    await host.run(aptInstall(install.package), { env: APT_ENV, timeoutMs: APT_TIMEOUT_MS });
-    if (!(await installedDebian(host, install.package)))
-      throw new OpError(`apt-get installed ${install.package}, but dpkg does not list it as installed`);
+    await host.run(aptInstall(first, rest), { env: APT_ENV, timeoutMs: APT_TIMEOUT_MS });
+    for (const pkg of missing)
+      if (!(await installedDebian(host, pkg)))
+        throw new OpError(`apt-get installed ${pkg}, but dpkg does not list it as installed`);
     changed = true;
   }
   const unit = debianUnit(install);

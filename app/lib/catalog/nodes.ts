@@ -37,13 +37,14 @@ function oci(image: string, tag: string, source: string, runtime: Runtime = {}) 
   };
 }
 
-function debian(pkg: string, unit?: string) {
+function debian(pkg: string, unit?: string, withPackages?: string[]) {
   return {
     kind: "debian" as const,
     package: pkg,
     suite: "trixie" as const,
     source: `https://packages.debian.org/trixie/${pkg}`,
     ...(unit ? { unit } : {}),
+    ...(withPackages ? { with: withPackages } : {}),
   };
 }
 
@@ -651,7 +652,9 @@ const nodes: CatalogNodeInput[] = [
     category: "network",
     summary: "A validating, recursive DNS resolver: asks the root servers itself instead of your ISP.",
     heavy: false,
-    install: [debian("unbound")],
+    // dns-root-data (only Recommended) holds the root trust anchor: without it unbound exits with
+    // "unable to open /var/lib/unbound/root.key".
+    install: [debian("unbound", undefined, ["dns-root-data"])],
     ports: [{ port: 53, protocol: "udp", exposure: "lan", purpose: "DNS for the home network" }],
     architectures: BOTH,
     dependsOn: [],

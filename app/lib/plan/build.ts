@@ -1,7 +1,9 @@
 import type { CatalogNode, Quant } from "../../_schemas/catalog";
 import type { PlanStepInput, SecretName } from "../../_schemas/ops";
+import type { NodeRecommendation } from "../../_schemas/recommend";
 import type { NetworkChoice, WizardDraft } from "../../_schemas/wizard";
 import { backupSet } from "../backup/sets";
+import { catalogNodeById } from "../catalog/local";
 import { type Chosen, orderNodes, orderProblem } from "../catalog/order";
 
 /**
@@ -16,6 +18,28 @@ export interface PlanContext {
   /** Chosen nodes with their dependencies, and the catalog entry of each (ordered here). */
   nodes: { node: CatalogNode; mode?: string | undefined }[];
   models: { id: string; quant: Quant; ollama: string }[];
+}
+
+/**
+ * The nodes the plan installs: each chosen node (and each dependency the recommendation added),
+ * with its mode. A chosen node the recommendation found unsuitable for this box is never left out
+ * without a word: the plan is refused with the reason, so the owner changes the choice.
+ */
+export function nodesToInstall(
+  recommended: readonly Pick<NodeRecommendation, "id" | "name" | "fit" | "reason" | "chosen" | "mode">[],
+): { node: CatalogNode; mode: string | undefined }[] {
+  const chosen = recommended.filter((n) => n.chosen);
+  const unsuitable = chosen.filter((n) => n.fit === "unsuitable");
+  if (unsuitable.length > 0)
+    throw new Error(
+      `${unsuitable.map((n) => `${n.name} cannot run on this box (${n.reason})`).join("; ")}. ` +
+        "Choose other nodes on the Nodes step, or give the box what it lacks.",
+    );
+  return chosen.map((n) => {
+    const node = catalogNodeById(n.id);
+    if (!node) throw new Error(`there is no node "${n.id}" in this Freehold's catalog`);
+    return { node, mode: n.mode };
+  });
 }
 
 export const REQUIRED_SECTIONS = ["nodes", "models", "storage", "network", "backups", "updates"] as const;
@@ -103,6 +127,7 @@ export function buildPlan(draft: WizardDraft, ctx: PlanContext): BuiltPlan {
         checkMonthly: backups.checkMonthly,
         paths: set.paths,
         excludes: set.excludes,
+        ...(backups.target.kind === "usb" && backups.formatUsb === true ? { formatBlankUsb: true } : {}),
       },
     });
   }

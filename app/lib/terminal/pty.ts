@@ -120,7 +120,9 @@ export function localPtyHost(options: { passwdFile?: string; uid?: number } = {}
   return {
     async open(size) {
       const uid = options.uid ?? process.getuid?.() ?? -1;
-      const entries = parsePasswd(await readFile(/* turbopackIgnore: true */ options.passwdFile ?? "/etc/passwd", "utf8"));
+      const entries = parsePasswd(
+        await readFile(/* turbopackIgnore: true */ options.passwdFile ?? "/etc/passwd", "utf8"),
+      );
       const me = findUid(entries, uid);
       if (!me) throw new Error(`uid ${uid} is not in /etc/passwd`);
       const shell = me.shell && !/\/(nologin|false)$/.test(me.shell) ? me.shell : "/bin/sh";

@@ -224,6 +224,58 @@ describe("backup.configure", () => {
     );
     expect(lines).toContain("systemctl enable --now -- freehold-backup.timer");
   });
+
+  const DISK = "/dev/disk/by-id/usb-WD_Elements_1234-0:0";
+  function usbBox(blkidCode: number) {
+    const { host } = box();
+    let mounted = false;
+    host.present.add(DISK);
+    host
+      .on(["findmnt"], () => (mounted ? { stdout: "/dev/sdc ext4 u\n" } : { code: 1 }))
+      .on(["systemctl", "start", "--", "mnt-freehold\\x2dbackup.mount"], () => {
+        mounted = true;
+        return {};
+      })
+      .on(["blkid", "-p"], () => ({ code: blkidCode, stdout: blkidCode === 0 ? "PTTYPE=gpt\n" : "" }));
+    return host;
+  }
+  const usbInput = (formatBlankUsb?: boolean) => ({
+    ...input,
+    target: { kind: "usb" as const, device: DISK },
+    checkMonthly: false,
+    ...(formatBlankUsb === undefined ? {} : { formatBlankUsb }),
+  });
+
+  it("USB with the owner's consent: a blank disk gets ext4 before it is mounted, as previewed", async () => {
+    const host = usbBox(2);
+    const out = await backupConfigure.run(usbInput(true), { "backup.repositoryPassword": PASSWORD }, host);
+    expect(out).toMatchObject({ verified: true, detail: { actions: expect.stringContaining("formatted") } });
+    const lines = host.lines();
+    const mkfs = lines.indexOf(`mkfs.ext4 -q -L freehold-backup -- ${DISK}`);
+    expect(lines.indexOf(`blkid -p -o export -- ${DISK}`)).toBeLessThan(mkfs);
+    expect(mkfs).toBeGreaterThan(-1);
+    expect(mkfs).toBeLessThan(lines.indexOf("systemctl start -- mnt-freehold\\x2dbackup.mount"));
+    expectPreviewFollowed(backupConfigure.preview(usbInput(true)), host.calls);
+  });
+
+  it("USB: a disk with anything on it, or without consent, is never formatted", async () => {
+    const used = usbBox(0);
+    await backupConfigure.run(usbInput(true), { "backup.repositoryPassword": PASSWORD }, used);
+    expect(used.lines().some((l) => l.startsWith("mkfs"))).toBe(false);
+    for (const consent of [false, undefined]) {
+      const blank = usbBox(2);
+      await backupConfigure.run(usbInput(consent), { "backup.repositoryPassword": PASSWORD }, blank);
+      expect(blank.lines().some((l) => l.startsWith("mkfs") || l.startsWith("blkid"))).toBe(false);
+    }
+    // A UUID names a filesystem that exists already: nothing to format.
+    const byUuid = usbBox(2);
+    await backupConfigure.run(
+      { ...usbInput(true), target: { kind: "usb", device: "1234-ABCD" } },
+      { "backup.repositoryPassword": PASSWORD },
+      byUuid,
+    );
+    expect(byUuid.lines().some((l) => l.startsWith("mkfs") || l.startsWith("blkid"))).toBe(false);
+  });
 });
 
 const STATUS = (pct: number) =>

@@ -25,7 +25,7 @@ function box(opts: { reachable?: Set<number> } = {}) {
     .on(["findmnt"], { stdout: `/dev/mapper/freehold-data ext4 uuid\n` })
     .on(["dpkg-query"], (argv) => (installed.has(argv.at(-1) ?? "") ? { stdout: "installed" } : { code: 1 }))
     .on(["apt-get", "install"], (argv) => {
-      installed.add(argv.at(-1) ?? "");
+      for (const pkg of argv.slice(argv.indexOf("--") + 1)) installed.add(pkg);
       return {};
     })
     .on(["systemctl", "is-active", "--"], (argv) => ({ code: active.has(argv[3] ?? "") ? 0 : 3 }))
@@ -85,6 +85,19 @@ describe("node.install", () => {
     host.reset();
     expect(await op.run({ id: "caddy" }, {}, host)).toMatchObject({ changed: false, verified: true });
     expect(host.lines()).not.toContain("apt-get install -y --no-install-recommends -- caddy");
+  });
+
+  it("installs what a Debian node cannot start without in the same apt call (unbound: the root trust anchor)", async () => {
+    const { host, op, installed } = box();
+    expect(await op.run({ id: "unbound" }, {}, host)).toMatchObject({ changed: true, verified: true });
+    expect(host.lines()).toContain("apt-get install -y --no-install-recommends -- unbound dns-root-data");
+    expectPreviewFollowed(op.preview({ id: "unbound" }), host.calls);
+    // A box where unbound came without it (and so never started): the retry adds just that.
+    const retry = box();
+    retry.installed.add("unbound");
+    await retry.op.run({ id: "unbound" }, {}, retry.host);
+    expect(retry.host.lines()).toContain("apt-get install -y --no-install-recommends -- dns-root-data");
+    expect(installed.has("dns-root-data")).toBe(true);
   });
 
   it("reports verified: false with the problem when the node does not answer", async () => {

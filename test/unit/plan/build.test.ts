@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { PlanStepInputSchema } from "../../../app/_schemas/ops";
 import type { WizardDraft } from "../../../app/_schemas/wizard";
 import { nodeById } from "../../../app/lib/catalog/nodes";
-import { buildPlan } from "../../../app/lib/plan/build";
+import { buildPlan, nodesToInstall } from "../../../app/lib/plan/build";
 import { commandsOf, displayCommand, OPS, secretsOf } from "../../../app/lib/plan/ops";
 
 const draft: WizardDraft = {
@@ -71,6 +71,46 @@ describe("building the plan", () => {
     // Without encryption there is nothing to seal, whatever the flag says.
     const plain = buildPlan({ ...draft, storage: { ...storage, encrypt: false, tpmUnlock: true } }, context);
     expect(plain.steps.some((s) => s.op === "volume.tpm2")).toBe(false);
+  });
+
+  it("installs every chosen node, and refuses the plan (saying why) when a chosen one cannot run", () => {
+    const rec = (id: string, fit: "recommended" | "possible" | "unsuitable", chosen = true) => ({
+      id,
+      name: nodeById(id)?.name ?? id,
+      fit,
+      reason: fit === "unsuitable" ? "needs 1 GB of disk, 0 B free on /dev/vda" : "fits",
+      chosen,
+      mode: "default",
+    });
+    expect(
+      nodesToInstall([
+        rec("caddy", "recommended"),
+        rec("unbound", "possible"),
+        rec("tor", "unsuitable", false),
+      ]).map((n) => n.node.id),
+    ).toEqual(["caddy", "unbound"]);
+    expect(() => nodesToInstall([rec("caddy", "unsuitable"), rec("unbound", "recommended")])).toThrow(
+      /Web server \(Caddy\) cannot run on this box \(needs 1 GB of disk, 0 B free on \/dev\/vda\)/,
+    );
+  });
+
+  it("asks the agent to format a blank USB backup disk only when the owner ticked it", () => {
+    const context = {
+      owner: { username: "alice", sshPublicKey: null },
+      hasUnixPasswordHash: true,
+      nodes: [],
+      models: [],
+    };
+    const backups = draft.backups as NonNullable<WizardDraft["backups"]>;
+    const usb = { kind: "usb" as const, device: "/dev/disk/by-id/usb-WD_Elements_1234-0:0" };
+    const input = (b: typeof backups) =>
+      buildPlan({ ...draft, backups: b }, context).steps.find((s) => s.op === "backup.configure")?.input;
+    const ticked = buildPlan({ ...draft, backups: { ...backups, target: usb, formatUsb: true } }, context);
+    const step = ticked.steps.find((s) => s.op === "backup.configure");
+    expect(step?.input).toMatchObject({ target: usb, formatBlankUsb: true });
+    expect(PlanStepInputSchema.safeParse(step).success).toBe(true);
+    expect(input({ ...backups, target: usb })).not.toHaveProperty("formatBlankUsb");
+    expect(input({ ...backups, formatUsb: true })).not.toHaveProperty("formatBlankUsb");
   });
 
   it("names secrets by reference only, and says which to generate and which to adopt", () => {

@@ -55,6 +55,7 @@ export function BackupsForm(props: {
               monthly: Number(str(f, "monthly")),
             },
             checkMonthly: f.get("checkMonthly") === "on",
+            formatUsb: kind === "usb" && f.get("formatUsb") === "on",
           },
         });
       }}
@@ -95,6 +96,11 @@ export function BackupsForm(props: {
                 </option>
               ))}
             </select>
+            <label className="option">
+              <input type="checkbox" name="formatUsb" defaultChecked={props.initial?.formatUsb ?? false} />{" "}
+              Format it for backups (ext4) if it is blank. A disk with any filesystem or partitions on it is
+              never touched.
+            </label>
           </>
         ))}
       {kind === "sftp" && (
