@@ -6,7 +6,6 @@ import type { Recommendation } from "../_schemas/recommend";
 import { type WizardDraft, WizardDraftSchema } from "../_schemas/wizard";
 import { audit } from "../lib/audit";
 import { isClaimed } from "../lib/auth/claim";
-import { catalogNodeById } from "../lib/catalog/local";
 import { modelById } from "../lib/catalog/models";
 import { readEnv } from "../lib/env";
 import { detectHardware } from "../lib/hardware/detect";
