@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pollUntil } from "../../app/lib/poll";
+import { buildHelloWebArchive, HELLO_WEB, INDEX_HTML, localNodesJson } from "../../image/hello-web";
 import { bootVm, type Vm } from "../../image/vm/qemu";
 import { JOURNAL_PORT, journalTapCredentials } from "../../image/vm/selftest";
 import { waitForConsoleInfo, waitForWizard } from "./guest";
@@ -107,31 +108,26 @@ function get(): Guest {
 
 /** Runs a command on the guest as the owner over SSH with the owner's key (BatchMode: no password). */
 function ssh(g: Guest, command: string, input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync(
-    "ssh",
-    [
-      "-i",
-      key,
-      "-p",
-      String(g.ssh),
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "StrictHostKeyChecking=no",
-      "-o",
-      "UserKnownHostsFile=/dev/null",
-      "-o",
-      "ConnectTimeout=20",
-      "-o",
-      "LogLevel=ERROR",
-      "-o",
-      "IdentitiesOnly=yes",
-      `${OWNER}@127.0.0.1`,
-      command,
-    ],
-    { input, encoding: "utf8", timeout: 120_000 },
-  );
+  const r = spawnSync("ssh", [...sshArgs(g), command], { input, encoding: "utf8", timeout: 120_000 });
   return { code: r.status ?? -1, out: r.stdout ?? "", err: r.stderr ?? "" };
+}
+
+function sshArgs(g: Guest): string[] {
+  const options = [
+    "BatchMode=yes",
+    "StrictHostKeyChecking=no",
+    "UserKnownHostsFile=/dev/null",
+    "ConnectTimeout=20",
+    "LogLevel=ERROR",
+    "IdentitiesOnly=yes",
+  ];
+  return ["-i", key, "-p", String(g.ssh), ...options.flatMap((o) => ["-o", o]), `${OWNER}@127.0.0.1`];
+}
+
+/** Writes `data` to a file in the owner's home on the guest (over ssh's stdin: bytes, no scp). */
+function upload(g: Guest, data: Buffer, name: string): void {
+  const r = spawnSync("ssh", [...sshArgs(g), `cat > ${name}`], { input: data, timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`upload of ${name} failed (${r.status}): ${r.stderr?.toString()}`);
 }
 
 /** As root through sudo, which asks for the owner's password (on stdin). */
@@ -216,6 +212,27 @@ interface DashboardStatus {
     } | null;
     error: string | null;
   };
+}
+
+/** Restarts a node from the dashboard (202 at once) and polls its state until it settles. */
+async function restartFromDashboard(
+  g: Guest,
+  id: string,
+): Promise<{ state: string; verified?: boolean; problems?: string | null; message?: string }> {
+  await dashboard(g, "POST", "/api/dashboard/nodes/restart", { id }, 202);
+  return pollUntil(
+    async () => {
+      const body = (await dashboard(g, "GET", `/api/dashboard/nodes/restart?id=${id}`)) as {
+        restart: { state: string } | null;
+      };
+      return body.restart && body.restart.state !== "restarting" ? body.restart : undefined;
+    },
+    {
+      timeoutMs: 5 * 60_000,
+      intervalMs: 2000,
+      timedOut: () => new Error(`the restart of ${id} did not settle`),
+    },
+  );
 }
 
 async function dashboardStatus(g: Guest): Promise<DashboardStatus> {
@@ -570,8 +587,8 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
         const show = () =>
           ssh(g, "systemctl show -p MainPID -p ActiveEnterTimestamp --value -- caddy.service").out.trim();
         const before = show();
-        const restarted = await dashboard(g, "POST", "/api/dashboard/nodes/restart", { id: "caddy" });
-        expect(restarted.verified, JSON.stringify(restarted)).toBe(true);
+        const restarted = await restartFromDashboard(g, "caddy");
+        expect(restarted.state === "done" && restarted.verified, JSON.stringify(restarted)).toBe(true);
         const after = show();
         const [pidBefore, sinceBefore] = before.split("\n");
         const [pidAfter, sinceAfter] = after.split("\n");
@@ -581,10 +598,91 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
         const caddy = (await dashboardStatus(g)).system.value?.nodes.find((n) => n.id === "caddy");
         expect(caddy?.problems, JSON.stringify(caddy)).toEqual([]);
         expect(await portAnswers(g.web)).toBe(true);
-        // A node that is not installed cannot be restarted.
-        await dashboard(g, "POST", "/api/dashboard/nodes/restart", { id: "nostr-relay" }, 422);
+        // A node that is not installed cannot be restarted: the agent refuses it.
+        const refused = await restartFromDashboard(g, "nostr-relay");
+        expect(refused.state, JSON.stringify(refused)).toBe("failed");
       }),
     5 * 60_000,
+  );
+
+  it(
+    "adds a local OCI node from the dashboard: its archive loaded into podman, pinned by digest, healthy, its port opened as planned",
+    () =>
+      withJournal(async () => {
+        const g = get();
+        // The image is built here, from Debian's busybox-static: no registry is reachable.
+        const { archivePath, digest } = await buildHelloWebArchive(path.join(workDir, "hello-web.oci.tar"));
+        // The owner puts the archive and the local-nodes file on the box (root's, not group-writable).
+        upload(g, readFileSync(archivePath), "hello-web.oci.tar");
+        upload(
+          g,
+          Buffer.from(localNodesJson({ archivePath: HELLO_WEB.guestArchive, digest })),
+          "local-nodes.json",
+        );
+        sudo(g, `install -D -m 0644 -o root -g root -- hello-web.oci.tar ${HELLO_WEB.guestArchive}`);
+        sudo(g, "install -m 0644 -o root -g root -- local-nodes.json /etc/freehold/local-nodes.json");
+        // The probe listener of the firewall test held 8080; the node's port replaces it.
+        sudo(g, "systemctl stop freehold-probe.service");
+        expect(await portAnswers(g.probe), "8080 before the node is added").toBe(false);
+
+        const started = (await dashboard(
+          g,
+          "POST",
+          "/api/dashboard/nodes/add",
+          { ids: [HELLO_WEB.id] },
+          202,
+        )) as {
+          planId: string;
+        };
+        // Each poll is also the page's sign of life that lets the agent keep the new firewall.
+        type Change = {
+          id: string;
+          status: string;
+          steps: { op: string; state: string; error: string | null; log: string }[];
+        };
+        const change = await pollUntil(
+          async () => {
+            const body = (await dashboard(g, "GET", "/api/dashboard/nodes/add")) as { change: Change | null };
+            const c = body.change;
+            return c && c.id === started.planId && c.status !== "applying" ? c : undefined;
+          },
+          {
+            timeoutMs: 10 * 60_000,
+            intervalMs: 1000,
+            timedOut: () => new Error("the node addition did not finish in 10 min"),
+          },
+        );
+        const steps = change.steps.map(
+          (s) => `${s.op}: ${s.state}${s.error ? ` — ${s.error}` : ""}\n${s.log.slice(-1500)}`,
+        );
+        expect(change.status, steps.join("\n")).toBe("done");
+        expect(change.steps.map((s) => s.op)).toEqual(["node.install", "firewall.apply"]);
+
+        const unit = `freehold-${HELLO_WEB.id}.service`;
+        expect(ssh(g, `systemctl is-active -- ${unit}`).out.trim(), unitJournal(g, unit)).toBe("active");
+        // The image is the one pinned: podman knows it by the archive's manifest digest.
+        sudo(g, `podman image exists -- ${HELLO_WEB.image}@${digest}`);
+        const quadlet = sudo(g, `cat /etc/containers/systemd/freehold-${HELLO_WEB.id}.container`);
+        expect(quadlet).toMatch(new RegExp(`^Image=${HELLO_WEB.image}@${digest}$`, "m"));
+        expect(quadlet).toMatch(/^Pull=never$/m);
+        // Planned: 8080/tcp open to the LAN, in the loaded ruleset and from the host.
+        expect(acceptedPorts(sudo(g, "nft list ruleset"), "tcp").has(HELLO_WEB.port)).toBe(true);
+        const page = await pollUntil(
+          async () => {
+            const r = await fetch(`http://127.0.0.1:${g.probe}/`).catch(() => null);
+            return r?.status === 200 ? await r.text() : undefined;
+          },
+          {
+            timeoutMs: 60_000,
+            intervalMs: 2000,
+            timedOut: () => new Error(`hello-web on :8080 did not answer the host\n${unitJournal(g, unit)}`),
+          },
+        );
+        expect(page).toBe(INDEX_HTML);
+        const node = (await dashboardStatus(g)).system.value?.nodes.find((n) => n.id === HELLO_WEB.id);
+        expect(node?.problems, JSON.stringify(node)).toEqual([]);
+      }),
+    12 * 60_000,
   );
 
   it(
