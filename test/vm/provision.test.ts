@@ -189,6 +189,7 @@ interface DashboardStatus {
   system: {
     value: {
       nodes: { id: string; problems: string[] }[];
+      updates: { pending: { name: string }[] | null; error: string | null; rebootRequired: boolean };
       firewall: {
         inputPolicy: string | null;
         lan: { protocol: string; from: number; to: number }[];
@@ -598,6 +599,19 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
         const caddy = (await dashboardStatus(g)).system.value?.nodes.find((n) => n.id === "caddy");
         expect(caddy?.problems, JSON.stringify(caddy)).toEqual([]);
         expect(await portAnswers(g.web)).toBe(true);
+        // Updates as apt itself sees them on the box (the same simulation, run here as root), and the
+        // reboot flag as /run/reboot-required says.
+        const updates = (await dashboardStatus(g)).system.value?.updates;
+        expect(updates?.error ?? null, JSON.stringify(updates)).toBeNull();
+        const simulated = [
+          ...sudo(g, "apt-get -s -o Debug::NoLocking=1 dist-upgrade").matchAll(/^Inst (\S+)/gm),
+        ].map((m) => m[1]);
+        expect((updates?.pending ?? []).map((p) => p.name).sort(), "pending updates").toEqual(
+          simulated.sort(),
+        );
+        expect(updates?.rebootRequired, "reboot required").toBe(
+          ssh(g, "test -e /run/reboot-required").code === 0,
+        );
         // A node that is not installed cannot be restarted: the agent refuses it.
         const refused = await restartFromDashboard(g, "nostr-relay");
         expect(refused.state, JSON.stringify(refused)).toBe("failed");
@@ -681,6 +695,55 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
         expect(page).toBe(INDEX_HTML);
         const node = (await dashboardStatus(g)).system.value?.nodes.find((n) => n.id === HELLO_WEB.id);
         expect(node?.problems, JSON.stringify(node)).toEqual([]);
+      }),
+    12 * 60_000,
+  );
+
+  it(
+    "turns SSH off and on again from the dashboard, through the plan engine",
+    () =>
+      withJournal(async () => {
+        const g = get();
+        type Change = {
+          id: string;
+          status: string;
+          steps: { op: string; state: string; error: string | null }[];
+        };
+        const change = async (exposure: "off" | "lan"): Promise<Change> => {
+          const started = (await dashboard(
+            g,
+            "POST",
+            "/api/dashboard/settings/ssh",
+            { ssh: exposure },
+            202,
+          )) as {
+            planId: string;
+          };
+          // Each poll is also the page's sign of life that lets the agent keep the new firewall.
+          return pollUntil(
+            async () => {
+              const body = (await dashboard(g, "GET", "/api/dashboard/settings/ssh")) as {
+                change: Change | null;
+              };
+              const c = body.change;
+              return c && c.id === started.planId && c.status !== "applying" ? c : undefined;
+            },
+            {
+              timeoutMs: 5 * 60_000,
+              intervalMs: 1000,
+              timedOut: () => new Error(`the SSH change to "${exposure}" did not finish in 5 min`),
+            },
+          );
+        };
+        const summary = (c: Change) => c.steps.map((s) => `${s.op}: ${s.state} ${s.error ?? ""}`).join("; ");
+        const off = await change("off");
+        expect(off.status, summary(off)).toBe("done");
+        expect(off.steps.map((s) => s.op)).toEqual(["firewall.apply", "ssh.configure"]);
+        expect(await portAnswers(g.ssh), "port 22 after SSH was turned off").toBe(false);
+        const on = await change("lan");
+        expect(on.status, summary(on)).toBe("done");
+        expect(await portAnswers(g.ssh), "port 22 after SSH was turned on again").toBe(true);
+        expect(ssh(g, "id -un").out.trim()).toBe(OWNER);
       }),
     12 * 60_000,
   );
