@@ -33,12 +33,16 @@ export const BootOptionsSchema = z.strictObject({
     .string()
     .regex(/^\d+[MG]$/)
     .default("8G"),
-  /** Extra disks: an existing file, or `{ size }` to create an empty one in workDir. */
+  /**
+   * Extra disks: an existing file, or `{ size }` to create an empty one in workDir. `usb: true`
+   * plugs it in as a removable USB stick (xHCI, usb-storage: the guest's sda, sdb...) instead of a
+   * virtio disk, as a backup disk would be; the virtio ones keep vdb, vdc... in order.
+   */
   disks: z
     .array(
       z.union([
-        z.strictObject({ file: z.string().min(1) }),
-        z.strictObject({ size: z.string().regex(/^\d+[MG]$/) }),
+        z.strictObject({ file: z.string().min(1), usb: z.boolean().default(false) }),
+        z.strictObject({ size: z.string().regex(/^\d+[MG]$/), usb: z.boolean().default(false) }),
       ]),
     )
     .default([]),
@@ -200,13 +204,22 @@ export function qemuArgv(
   // vda, vdb, vdc...: mixing if=virtio drives with -device ones enumerated the extras first.
   argv.push("-drive", `if=none,id=boot,format=qcow2,file=${files.overlay}`);
   argv.push("-device", "virtio-blk-pci,drive=boot");
-  // A serial per extra disk, so udev gives it a stable /dev/disk/by-id/virtio-freehold-diskN name
-  // (the backup target names a USB disk that way).
-  // (-drive takes no serial: the virtio-blk device does.)
+  // A serial per extra disk, so udev gives it a stable /dev/disk/by-id/ name: virtio-freehold-diskN
+  // for a virtio disk, usb-QEMU_QEMU_HARDDISK_freehold-diskN-0:0 for a USB stick (the backup
+  // target names a USB disk that way). (-drive takes no serial: the device does.)
+  // USB sticks hang off one xHCI controller, marked removable as a real stick is (the wizard
+  // offers only removable disks as backup targets).
+  if (opts.disks.some((d) => d.usb)) argv.push("-device", "qemu-xhci,id=xhci");
   for (const [index, disk] of files.extraDisks.entries()) {
     const id = `extra${index + 1}`;
+    const serial = `freehold-disk${index + 1}`;
     argv.push("-drive", `if=none,id=${id},format=qcow2,file=${disk}`);
-    argv.push("-device", `virtio-blk-pci,drive=${id},serial=freehold-disk${index + 1}`);
+    argv.push(
+      "-device",
+      opts.disks[index]?.usb
+        ? `usb-storage,bus=xhci.0,drive=${id},serial=${serial},removable=on`
+        : `virtio-blk-pci,drive=${id},serial=${serial}`,
+    );
   }
   if (opts.offline) {
     argv.push("-nic", "none");

@@ -1,6 +1,7 @@
 /**
- * Provisioning for real: the amd64 image boots with an empty data disk, a new owner claims it and
- * applies a plan through the wizard's API, and freehold-agent does the work as root. Checked from
+ * Provisioning for real: the amd64 image boots with an empty data disk and a blank USB stick, a new
+ * owner claims it and applies a plan by walking the wizard in a real browser (Chromium through the
+ * forwarded HTTPS port, certificate pinned), and freehold-agent does the work as root. Checked from
  * outside (SSH with the owner's key, a port meant to be closed) and inside (LUKS2 parameters,
  * nftables, sshd, apt); then a reboot leaves the data locked until it is unlocked from the web UI.
  */
@@ -16,6 +17,7 @@ import { bootVm, type Vm } from "../../image/vm/qemu";
 import { JOURNAL_PORT, journalTapCredentials } from "../../image/vm/selftest";
 import { waitForConsoleInfo, waitForWizard } from "./guest";
 import { imageFor } from "./images";
+import { walkWizard } from "./wizard-browser";
 import { type PlanProgress, WizardClient, waitForPlan } from "./wizard-client";
 
 /**
@@ -43,8 +45,11 @@ interface Guest {
 
 /** Debian-packaged catalog nodes the first VM's plan installs for real (apt from Debian's archive). */
 const NODES = ["caddy", "unbound"] as const;
-/** The second extra disk (/dev/vdc): the backup disk, by the stable name its serial gives it. */
-const BACKUP_DISK = "/dev/disk/by-id/virtio-freehold-disk2";
+/**
+ * The second extra disk, plugged in as a removable USB stick (the guest's /dev/sda): the backup
+ * disk, by the stable name udev makes from its USB serial (vendor_model_serial-LUN).
+ */
+const BACKUP_DISK = "/dev/disk/by-id/usb-QEMU_QEMU_HARDDISK_freehold-disk2-0:0";
 const BACKUP_REPO = "/mnt/freehold-backup/freehold-restic";
 
 const workDir = mkdtempSync(path.join(tmpdir(), "freehold-vm-provision-"));
@@ -66,7 +71,7 @@ let plan: PlanProgress | undefined;
 
 /**
  * Boots (or boots again); `host` is the name the box answers to: homebox.local once renamed.
- * `backupDisk` adds a second empty disk (/dev/vdc, the USB backup disk of the plan).
+ * `backupDisk` adds a blank USB stick (the guest's /dev/sda, the backup disk of the plan).
  */
 async function boot(
   resume: boolean,
@@ -83,7 +88,7 @@ async function boot(
     resume,
     tpm,
     // With the nodes, the data disk must hold them: the recommendation sizes them by the largest disk.
-    disks: backupDisk ? [{ size: "12G" }, { size: "1G" }] : [{ size: "1G" }],
+    disks: backupDisk ? [{ size: "12G" }, { size: "1G", usb: true }] : [{ size: "1G" }],
     smbiosCredentials: journalTapCredentials(),
     virtioPorts: [JOURNAL_PORT],
     // HTTPS, SSH, a port the plan does not open (a listener is started there on purpose), and
@@ -281,7 +286,8 @@ interface PlanChoices {
 }
 
 /**
- * Claim with the owner's key, the wizard's choices (encrypted /dev/vdb, SSH on the LAN, the given
+ * Through the wizard's API (the first VM walks the wizard in a browser instead, wizard-browser.ts):
+ * claim with the owner's key, the wizard's choices (encrypted /dev/vdb, SSH on the LAN, the given
  * nodes open to the LAN, backups to the USB disk or none), apply.
  */
 async function startPlan(g: Guest, choices: PlanChoices = {}): Promise<void> {
@@ -347,15 +353,37 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
     () =>
       withJournal(async () => {
         const g = get();
-        await startPlan(g, { nodes: NODES, usbBackup: true });
-        plan = await waitForPlan(g.client, (p) => p.status === "done" || p.status === "failed", PLAN_MS);
+        const shown = await waitForConsoleInfo(g.vm, 60_000);
+        // The owner's browser does it all: claim, every step, the recovery kit, apply.
+        const walked = await walkWizard({
+          port: g.https,
+          certSha256: shown.certSha256,
+          setupCode: shown.setupCode,
+          owner: {
+            username: OWNER,
+            password: PASSWORD,
+            sshPublicKey: readFileSync(`${key}.pub`, "utf8").trim(),
+          },
+          nodes: NODES,
+          dataDisk: "/dev/vdb",
+          diskPassphrase: DISK_PASSPHRASE,
+          hostname: "homebox",
+          usbBackup: BACKUP_DISK,
+          updates: { security: "automatic", reboot: "never", apps: "manual" },
+          applyTimeoutMs: PLAN_MS,
+          log: (line) => console.log(line),
+        });
+        // The same plan as the API sees it, for the checks below and the later tests.
+        await g.client.expect("POST", "/api/auth/login", { username: OWNER, password: PASSWORD, totp: "" });
+        plan = await waitForPlan(g.client, (p) => p.status === "done" || p.status === "failed", 120_000);
+        expect(plan.status, `the apply page showed ${walked.status}:\n${walked.page}`).toBe(walked.status);
         const why = () => {
           const probe = ssh(
             g,
             `ls -l /dev/disk/by-id/; sudo -S -p '' blkid -p -o export -- ${BACKUP_DISK}; echo "blkid exit $?"; systemctl status --no-pager 'mnt-freehold\\x2dbackup.mount'`,
             `${PASSWORD}\n`,
           );
-          return `${stepSummary(plan)}\n--- the box ---\n${probe.out}${probe.err}`;
+          return `${stepSummary(plan)}\n--- the apply page ---\n${walked.page}\n--- the box ---\n${probe.out}${probe.err}`;
         };
         expect(plan.status, why()).toBe("done");
         expect(
@@ -364,7 +392,8 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
         ).toBe(NODES.length);
         expect(plan.steps.every((s) => s.state === "done")).toBe(true);
       }),
-    PLAN_MS + 120_000,
+    // The walk through the wizard's pages (slow under TCG), then the plan itself.
+    PLAN_MS + 10 * 60_000,
   );
 
   it("encrypted the data disk with LUKS2 as planned and mounted it", () => {
@@ -501,12 +530,12 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
     () =>
       withJournal(async () => {
         const g = get();
-        // The blank disk the owner agreed to format: ext4, mounted where the backups go.
+        // The blank USB stick the owner agreed to format: ext4, mounted where the backups go.
         const mount = ssh(g, "findmnt -n -o SOURCE,FSTYPE,LABEL -- /mnt/freehold-backup").out.trim();
         expect(
           mount,
           `the backup disk's mount\n${unitJournal(g, "'mnt-freehold\\x2dbackup.mount'")}`,
-        ).toMatch(/^\/dev\/vdc\s+ext4\s+freehold-backup$/);
+        ).toMatch(/^\/dev\/sda\s+ext4\s+freehold-backup$/);
         sudo(g, "sh -c 'echo in-the-backup > /srv/freehold/backup-marker && sync'");
         const started = await dashboard(g, "POST", "/api/dashboard/backup", {}, 202);
         expect(started.ok).toBe(true);

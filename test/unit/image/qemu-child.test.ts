@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { trackChild } from "../../../image/vm/qemu";
+import { BootOptionsSchema, qemuArgv, trackChild } from "../../../image/vm/qemu";
 
 const sh = (script: string) => spawn("sh", ["-c", script], { stdio: ["ignore", "ignore", "pipe"] });
 
@@ -26,5 +26,65 @@ describe("the VM harness's children (QEMU, swtpm)", () => {
     const tracked = trackChild(child, 100);
     expect(await tracked.exited).toBeNull();
     expect(tracked.exitCode()).toBeNull();
+  });
+});
+
+describe("the QEMU argv for extra disks", () => {
+  const files = (extraDisks: string[]) => ({
+    overlay: "/w/boot.qcow2",
+    extraDisks,
+    varsFile: "/w/efivars.fd",
+    serialLog: "/w/serial.log",
+    pidFile: "/w/qemu.pid",
+    portLogs: [],
+  });
+  const argvFor = (disks: unknown[]) =>
+    qemuArgv(
+      BootOptionsSchema.parse({ target: "amd64", image: "/i.img", workDir: "/w", disks }),
+      files(disks.map((_, i) => `/w/disk${i + 1}.qcow2`)),
+      [],
+    );
+  /** The -device values, in order. */
+  const devices = (argv: string[]) => argv.flatMap((a, i) => (argv[i - 1] === "-device" ? [a] : []));
+
+  it("attaches every disk as virtio-blk by default (vda, vdb, vdc), each extra with its serial", () => {
+    const argv = argvFor([{ size: "12G" }, { file: "/data.img" }]);
+    expect(devices(argv).filter((d) => /blk|usb|xhci/.test(d))).toEqual([
+      "virtio-blk-pci,drive=boot",
+      "virtio-blk-pci,drive=extra1,serial=freehold-disk1",
+      "virtio-blk-pci,drive=extra2,serial=freehold-disk2",
+    ]);
+    expect(argv).toContain("if=none,id=extra2,format=qcow2,file=/w/disk2.qcow2");
+    expect(argv.join(" ")).not.toMatch(/xhci|usb-storage/);
+  });
+
+  it("plugs a `usb: true` disk in as a removable USB stick on one xHCI controller", () => {
+    const argv = argvFor([{ size: "12G" }, { size: "1G", usb: true }, { size: "1G", usb: true }]);
+    expect(devices(argv).filter((d) => /blk|usb|xhci/.test(d))).toEqual([
+      "virtio-blk-pci,drive=boot",
+      "qemu-xhci,id=xhci",
+      "virtio-blk-pci,drive=extra1,serial=freehold-disk1",
+      "usb-storage,bus=xhci.0,drive=extra2,serial=freehold-disk2,removable=on",
+      "usb-storage,bus=xhci.0,drive=extra3,serial=freehold-disk3,removable=on",
+    ]);
+    // The boot disk stays first (vda) and the data disk the first virtio extra (vdb).
+    expect(argv.indexOf("virtio-blk-pci,drive=boot")).toBeLessThan(
+      argv.indexOf("virtio-blk-pci,drive=extra1,serial=freehold-disk1"),
+    );
+    expect(argv).toContain("if=none,id=extra2,format=qcow2,file=/w/disk2.qcow2");
+  });
+
+  it("takes usb on a disk made from an existing file too, and refuses unknown keys", () => {
+    expect(devices(argvFor([{ file: "/stick.img", usb: true }]))).toContain(
+      "usb-storage,bus=xhci.0,drive=extra1,serial=freehold-disk1,removable=on",
+    );
+    expect(() =>
+      BootOptionsSchema.parse({
+        target: "amd64",
+        image: "/i",
+        workDir: "/w",
+        disks: [{ size: "1G", scsi: true }],
+      }),
+    ).toThrow();
   });
 });
