@@ -55,6 +55,8 @@ describe("backup targets reject injection at the schema", () => {
       "1234-ABCD",
       "0123456789ABCDEF",
       "/dev/disk/by-id/usb-SanDisk_Cruzer_Blade_4C53-0:0-part1",
+      // A QEMU usb-storage stick (the VM tests' backup disk): ':' before the LUN, as udev names it.
+      "/dev/disk/by-id/usb-QEMU_QEMU_HARDDISK_freehold-disk2-0:0",
     ])
       expect(ok({ kind: "usb", device }), device).toBe(true);
     for (const device of [
