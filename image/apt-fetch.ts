@@ -6,8 +6,11 @@
  * trixie's static qemu-aarch64 (qemu-user.ts) and by tests for tools Debian 12 lacks (quadlet).
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { DEFAULT_CACHE_DIR } from "./context";
 import { run } from "./exec";
+import { DEBIAN_MIRROR } from "./targets/common";
 
 export const KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
@@ -72,4 +75,18 @@ export async function extractedDebs(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * extractedDebs from Debian's mirror into the image cache (FREEHOLD_IMAGE_CACHE, else the
+ * builder's default), or a temporary one when that cannot be created (not root): tools for tests.
+ */
+export async function cachedDebs(suite: string, packages: string[]): Promise<string> {
+  let dir = process.env.FREEHOLD_IMAGE_CACHE ?? DEFAULT_CACHE_DIR;
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    dir = path.join(os.tmpdir(), "freehold-image-cache");
+  }
+  return extractedDebs(dir, DEBIAN_MIRROR, suite, packages);
 }

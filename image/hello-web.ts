@@ -1,11 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { type LocalNodesFile, LocalNodesFileSchema } from "../app/_schemas/catalog";
-import { extractedDebs } from "./apt-fetch";
-import { DEFAULT_CACHE_DIR } from "./context";
+import { cachedDebs } from "./apt-fetch";
 import { buildOciArchive, type OciArchive } from "./oci-archive";
-import { DEBIAN_MIRROR } from "./targets/common";
 
 /**
  * "hello-web": the smallest real OCI node, for tests of local nodes (an image loaded from an
@@ -40,19 +37,9 @@ export function hostArch(): "amd64" | "arm64" {
   throw new Error(`no Debian busybox for ${process.arch}`);
 }
 
-function cacheDir(): string {
-  return process.env.FREEHOLD_IMAGE_CACHE ?? DEFAULT_CACHE_DIR;
-}
-
 /** The path of Debian's static busybox (fetched once into the image cache). */
-export async function busyboxStatic(cache = cacheDir()): Promise<string> {
-  let dir = cache;
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch {
-    dir = path.join(os.tmpdir(), "freehold-image-cache");
-  }
-  const root = await extractedDebs(dir, DEBIAN_MIRROR, BUSYBOX_SUITE, ["busybox-static"]);
+export async function busyboxStatic(): Promise<string> {
+  const root = await cachedDebs(BUSYBOX_SUITE, ["busybox-static"]);
   return path.join(root, "usr", "bin", "busybox");
 }
 

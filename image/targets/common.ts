@@ -46,6 +46,14 @@ export const COMMON_PACKAGES = [
   "sudo",
   "unattended-upgrades",
   "procps",
+  // hardening: debsums checks installed files against their packages (weekly, set by system.harden;
+  // systemd-cron runs /etc/cron.weekly with timers, there is no cron daemon); pam_pwquality refuses
+  // weak passwords set with passwd
+  "debsums",
+  "systemd-cron",
+  "libpam-pwquality",
+  // mkpasswd: the web app hashes the owner's Unix password with yescrypt
+  "whois",
   "less",
   "nano",
   "pciutils",

@@ -1,12 +1,30 @@
 import { describe, expect, it } from "vitest";
-import { renderSysctl, SYSCTL_FILE, SYSCTLS, systemHarden } from "../../../app/agent/ops/system-harden";
+import {
+  HARDENING_FILES,
+  LOGIN_DEFS,
+  renderSysctl,
+  SYSCTL_FILE,
+  SYSCTLS,
+  systemHarden,
+  withLoginDefs,
+} from "../../../app/agent/ops/system-harden";
 import { expectPreviewFollowed, RecordingHost } from "./recording-host";
 
 const proc = (key: string) => `/proc/sys/${key.replaceAll(".", "/")}`;
 
+/** The shape of trixie's /etc/login.defs: UMASK absent, SHA_CRYPT_MIN_ROUNDS commented out. */
+const DEBIAN_LOGIN_DEFS = [
+  "# /etc/login.defs - Configuration control definitions for the login package.",
+  "MAIL_DIR        /var/mail",
+  "ENCRYPT_METHOD YESCRYPT",
+  "# SHA_CRYPT_MIN_ROUNDS 5000",
+  "",
+].join("\n");
+
 /** /proc/sys with Debian's defaults (different from ours), without Yama; sysctl --load copies the file in. */
 function machine(options: { applySticks?: boolean } = {}) {
   const host = new RecordingHost();
+  host.file(LOGIN_DEFS, DEBIAN_LOGIN_DEFS);
   for (const key of Object.keys(SYSCTLS)) {
     if (key !== "kernel.yama.ptrace_scope") host.file(proc(key), "0\n");
   }
@@ -30,7 +48,15 @@ describe("system.harden", () => {
       verified: true,
       detail: { absent: "kernel.yama.ptrace_scope" },
     });
-    expect(host.lines()).toEqual([`write ${SYSCTL_FILE}`, `sysctl --quiet --ignore --load=${SYSCTL_FILE}`]);
+    expect(host.lines().slice(0, 2)).toEqual([
+      `write ${SYSCTL_FILE}`,
+      `sysctl --quiet --ignore --load=${SYSCTL_FILE}`,
+    ]);
+    for (const f of HARDENING_FILES)
+      expect(host.files.get(f.path)).toEqual({ content: f.content, mode: f.mode });
+    expect(host.files.get(LOGIN_DEFS)?.content).toBe(
+      `${DEBIAN_LOGIN_DEFS}UMASK 027\nSHA_CRYPT_MIN_ROUNDS 65536\n`,
+    );
     expect(host.files.get(proc("kernel.kptr_restrict"))?.content).toBe("2\n");
     expectPreviewFollowed(systemHarden.preview({}), host.calls);
     host.reset();
@@ -42,6 +68,34 @@ describe("system.harden", () => {
     const outcome = await systemHarden.run({}, {}, machine({ applySticks: false }));
     expect(outcome.verified).toBe(false);
     expect(outcome.detail?.problems).toContain("kernel.dmesg_restrict");
+  });
+
+  it("reports verified: false when a hardening file does not read back as written", async () => {
+    const host = machine();
+    const broken = HARDENING_FILES[0]?.path ?? "";
+    const write = host.writeFile.bind(host);
+    host.writeFile = async (file, content, mode) => write(file, file === broken ? "" : content, mode);
+    const outcome = await systemHarden.run({}, {}, host);
+    expect(outcome.verified).toBe(false);
+    expect(outcome.detail?.problems).toContain(broken);
+  });
+
+  it("sets login.defs keys in place, keeps the rest, and is idempotent", () => {
+    const text = "UMASK\t\t022\nFOO bar\n#UMASK 077\nUMASK 002\n";
+    const once = withLoginDefs(text, { UMASK: "027", SHA_CRYPT_MIN_ROUNDS: "65536" });
+    expect(once).toBe("UMASK 027\nFOO bar\n#UMASK 077\nSHA_CRYPT_MIN_ROUNDS 65536\n");
+    expect(withLoginDefs(once, { UMASK: "027", SHA_CRYPT_MIN_ROUNDS: "65536" })).toBe(once);
+  });
+
+  it("refuses the modules an appliance never needs, but not USB storage (backups), and no core dumps", () => {
+    const modprobe = HARDENING_FILES.find((f) => f.path.startsWith("/etc/modprobe.d/"))?.content ?? "";
+    for (const m of ["cramfs", "udf", "dccp", "sctp", "firewire-ohci"])
+      expect(modprobe).toContain(`install ${m} /bin/false\n`);
+    expect(modprobe).not.toMatch(/ (usb[-_]storage|uas|ext4|vfat|dm[-_]crypt) /);
+    const all = HARDENING_FILES.map((f) => f.content).join("\n");
+    expect(all).toContain("Storage=none");
+    expect(all).toContain("* hard core 0");
+    expect(all).toMatch(/^TMOUT=900$/m);
   });
 
   it("covers what the issue asks for and leaves forwarding and router advertisements alone", () => {
