@@ -15,7 +15,6 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import os from "node:os";
 import path from "node:path";
 import next from "next";
 import { migrate } from "../app/lib/db/migrate";
@@ -24,6 +23,7 @@ import { checkRequest, contentSecurityPolicy, type HostPolicy } from "../app/lib
 import { waitForTlsPair } from "../app/lib/http/tls-pair";
 import { sampler } from "../app/lib/metrics/sampler";
 import { waitForSetupCode } from "../app/lib/setup-code/bootstrap";
+import { boxHostnames } from "../app/lib/system/hostname";
 import { agentPtyHost } from "../app/lib/terminal/agent-pty";
 import { createTerminalGateway, upgradeListener } from "../app/lib/terminal/gateway";
 import { localPtyHost } from "../app/lib/terminal/pty";
@@ -90,7 +90,10 @@ async function main(): Promise<void> {
 
   const handle = app.getRequestHandler();
   const tls = Boolean(env.FREEHOLD_TLS_CERT && env.FREEHOLD_TLS_KEY);
-  const hostPolicy = (): HostPolicy => ({ hostname: os.hostname(), configured: env.FREEHOLD_ALLOWED_HOSTS });
+  const hostPolicy = (): HostPolicy => ({
+    hostnames: boxHostnames(),
+    configured: env.FREEHOLD_ALLOWED_HOSTS,
+  });
   const refuse = (what: string, req: http.IncomingMessage, reason: string) =>
     console.warn(
       `freehold-web: refused ${what} ${req.method} ${req.url?.slice(0, 200)} from ${req.socket.remoteAddress}: ${reason}`,

@@ -16,7 +16,7 @@ import { buildHelloWebArchive, HELLO_WEB, INDEX_HTML, localNodesJson } from "../
 import { bootVm, type Vm } from "../../image/vm/qemu";
 import { JOURNAL_PORT, journalTapCredentials } from "../../image/vm/selftest";
 import { REPO } from "../../scripts/sources";
-import { waitForConsoleInfo, waitForWizard } from "./guest";
+import { httpsGet, waitForConsoleInfo, waitForWizard } from "./guest";
 import { imageFor } from "./images";
 import {
   type LynisResult,
@@ -413,6 +413,11 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
           `one node.install step per chosen node (${NODES.join(", ")})\n${why()}`,
         ).toBe(NODES.length);
         expect(plan.steps.every((s) => s.state === "done")).toBe(true);
+        // Renamed: the box answers to its new name at once (no restart), and still to the old one.
+        for (const name of ["homebox.local", "freehold.local"]) {
+          const answer = await httpsGet(g.https, "/login", 60_000, name);
+          expect(answer.status, `GET /login with Host ${name}`).toBe(200);
+        }
       }),
     // The walk through the wizard's pages (slow under TCG), then the plan itself.
     PLAN_MS + 10 * 60_000,

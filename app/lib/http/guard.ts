@@ -7,8 +7,11 @@ import { isIP } from "node:net";
  */
 
 export interface HostPolicy {
-  /** os.hostname() of the box: `<hostname>.local` is allowed. */
-  hostname: string;
+  /**
+   * The box's names (app/lib/system/hostname.ts): `<name>.local` is allowed for each, so a rename
+   * in the wizard neither locks out the page that made it nor the new name.
+   */
+  hostnames: readonly string[];
   /** Names the owner configured (FREEHOLD_ALLOWED_HOSTS), lower case, without port. */
   configured: readonly string[];
 }
@@ -44,8 +47,10 @@ export function isAllowedHost(host: string | undefined, policy: HostPolicy): boo
   const { name } = parsed;
   if (isIP(name) !== 0) return true;
   if (name === "localhost") return true;
-  const hostname = policy.hostname.toLowerCase().replace(/\.local$/, "");
-  if (hostname && name === `${hostname}.local`) return true;
+  for (const hostname of policy.hostnames) {
+    const short = hostname.toLowerCase().replace(/\.local$/, "");
+    if (short && name === `${short}.local`) return true;
+  }
   return policy.configured.includes(name);
 }
 

@@ -8,7 +8,7 @@ import {
   parseHost,
 } from "../../../app/lib/http/guard";
 
-const policy = { hostname: "freehold", configured: ["box.example.org"] };
+const policy = { hostnames: ["freehold"], configured: ["box.example.org"] };
 
 describe("Host allowlist", () => {
   it.each([
@@ -38,6 +38,12 @@ describe("Host allowlist", () => {
     "x".repeat(300),
   ])("refuses %s", (host) => {
     expect(isAllowedHost(host, policy)).toBe(false);
+  });
+  it("allows each of the box's names after a rename (the old one until restart, the new one at once)", () => {
+    const renamed = { hostnames: ["freehold", "homebox"], configured: [] };
+    expect(isAllowedHost("freehold.local", renamed)).toBe(true);
+    expect(isAllowedHost("homebox.local:8443", renamed)).toBe(true);
+    expect(isAllowedHost("otherbox.local", renamed)).toBe(false);
   });
   it("parses names and ports", () => {
     expect(parseHost("[::1]:80")).toEqual({ name: "::1", port: 80 });

@@ -70,7 +70,7 @@ async function startServer(
     "upgrade",
     upgradeListener({
       tls: false,
-      hostPolicy: () => ({ hostname: "homebox", configured: [] }),
+      hostPolicy: () => ({ hostnames: ["homebox"], configured: [] }),
       terminal: gateway,
     }),
   );
