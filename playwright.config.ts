@@ -1,15 +1,5 @@
 import { defineConfig } from "@playwright/test";
-
-// Debian's Chromium, never a downloaded browser. The flags keep it off the (closed) network.
-const chromiumArgs = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./test/chromium";
 
 const previewPort = 3310;
 const devPort = 3311;
@@ -28,8 +18,8 @@ export default defineConfig({
   use: {
     headless: true,
     launchOptions: {
-      executablePath: process.env.FREEHOLD_CHROMIUM ?? "/usr/bin/chromium",
-      args: chromiumArgs,
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
     },
   },
   projects: [

@@ -14,17 +14,7 @@ import { createHash, X509Certificate } from "node:crypto";
 import tls from "node:tls";
 import { type Browser, chromium, type Page } from "@playwright/test";
 import { pollUntil } from "../../app/lib/poll";
-
-/** The same flags as playwright.config.ts: Debian's Chromium kept off the (closed) network. */
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../chromium";
 
 /** The names the box answers to, resolved to the loopback where its HTTPS port is forwarded. */
 const HOST_RULES = "--host-resolver-rules=MAP freehold.local 127.0.0.1,MAP homebox.local 127.0.0.1";
@@ -123,7 +113,7 @@ export async function walkWizard(walk: WizardWalk): Promise<WizardOutcome> {
   let browser: Browser | undefined;
   try {
     browser = await chromium.launch({
-      executablePath: process.env.FREEHOLD_CHROMIUM ?? "/usr/bin/chromium",
+      executablePath: CHROMIUM_PATH,
       headless: true,
       args: [...CHROMIUM_ARGS, HOST_RULES, `--ignore-certificate-errors-spki-list=${spki}`],
     });
