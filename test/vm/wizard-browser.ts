@@ -105,11 +105,16 @@ export async function describePage(page: Page): Promise<string> {
   ].join("\n");
 }
 
-/** Claims the box and walks every step in the browser, then waits for the apply page to settle. */
-export async function walkWizard(walk: WizardWalk): Promise<WizardOutcome> {
-  const log = walk.log ?? (() => undefined);
-  const host = walk.host ?? "freehold.local";
-  const spki = await pinnedSpki(walk.port, walk.certSha256, host);
+/**
+ * Runs `fn` on a page of a fresh Chromium that trusts only the box's pinned certificate; a failure
+ * carries what the page showed. The browser is closed whatever happens.
+ */
+async function inPinnedBrowser<T>(
+  target: { port: number; certSha256: string; host: string; stepTimeoutMs?: number },
+  what: string,
+  fn: (page: Page) => Promise<T>,
+): Promise<T> {
+  const spki = await pinnedSpki(target.port, target.certSha256, target.host);
   let browser: Browser | undefined;
   try {
     browser = await chromium.launch({
@@ -117,21 +122,69 @@ export async function walkWizard(walk: WizardWalk): Promise<WizardOutcome> {
       headless: true,
       args: [...CHROMIUM_ARGS, HOST_RULES, `--ignore-certificate-errors-spki-list=${spki}`],
     });
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.setDefaultTimeout(walk.stepTimeoutMs ?? 180_000);
-    page.setDefaultNavigationTimeout(walk.stepTimeoutMs ?? 180_000);
+    const page = await (await browser.newContext()).newPage();
+    page.setDefaultTimeout(target.stepTimeoutMs ?? 180_000);
+    page.setDefaultNavigationTimeout(target.stepTimeoutMs ?? 180_000);
     try {
-      await steps(page, walk, host, log);
-      return await settle(page, walk, log);
+      return await fn(page);
     } catch (error) {
       const e = error as Error;
-      e.message = `The wizard walk failed: ${e.message}\n--- the wizard page ---\n${await describePage(page)}`;
+      e.message = `${what} failed: ${e.message}\n--- the page ---\n${await describePage(page)}`;
       throw e;
     }
   } finally {
     await browser?.close();
   }
+}
+
+/** Claims the box and walks every step in the browser, then waits for the apply page to settle. */
+export async function walkWizard(walk: WizardWalk): Promise<WizardOutcome> {
+  const log = walk.log ?? (() => undefined);
+  const host = walk.host ?? "freehold.local";
+  return inPinnedBrowser({ ...walk, host }, "The wizard walk", async (page) => {
+    await steps(page, walk, host, log);
+    return settle(page, walk, log);
+  });
+}
+
+export interface BrowserUnlock {
+  port: number;
+  certSha256: string;
+  /** The box's name (homebox.local once renamed). */
+  host: string;
+  owner: { username: string; password: string };
+  passphrase: string;
+  /** Tried first; the page must refuse it with a message and stay locked. */
+  wrongPassphrase: string;
+}
+
+/**
+ * After a reboot: signs in on the login page, finds the data locked on the dashboard, is refused
+ * with a wrong passphrase, unlocks with the right one. Returns the states the dashboard showed.
+ */
+export async function unlockInBrowser(
+  unlock: BrowserUnlock,
+): Promise<{ before: string; after: string; refusal: string }> {
+  return inPinnedBrowser(unlock, "Unlocking from the dashboard", async (page) => {
+    await page.goto(`https://${unlock.host}:${unlock.port}/dashboard`);
+    await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+    await page.getByLabel("User name").fill(unlock.owner.username);
+    await page.getByLabel("Password", { exact: true }).fill(unlock.owner.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const state = page.getByTestId("volume-state");
+    await state.waitFor();
+    const before = (await state.getAttribute("data-state")) ?? "";
+    const field = page.getByLabel("Disk passphrase or recovery key");
+    await field.fill(unlock.wrongPassphrase);
+    await page.getByRole("button", { name: "Unlock" }).click();
+    const alert = page.locator("form", { has: field }).getByRole("alert").filter({ hasText: /\S/ });
+    await alert.waitFor();
+    const refusal = ((await alert.textContent()) ?? "").trim();
+    await field.fill(unlock.passphrase);
+    await page.getByRole("button", { name: "Unlock" }).click();
+    await page.locator('[data-testid="volume-state"][data-state="unlocked"]').waitFor();
+    return { before, after: "unlocked", refusal };
+  });
 }
 
 /** Waits for a step's heading, so each action happens on the page it is meant for. */
