@@ -55,20 +55,32 @@ export function sshAuditFlags(json: AuditJson): string[] {
 export async function runSshAudit(port: number): Promise<SshAuditResult> {
   const root = await cachedDebs(SUITE, ["ssh-audit"]);
   const env = { ...process.env, PYTHONPATH: path.join(root, "usr/lib/python3/dist-packages") };
-  const audit = (args: string[]) =>
+  const once = (args: string[]) =>
     spawnSync("python3", ["-m", "ssh_audit", "-n", ...args, "-p", String(port), "127.0.0.1"], {
       env,
       encoding: "utf8",
       timeout: 180_000,
     });
-  const plain = audit(["-j"]);
+  // sshd (OpenSSH 10, PerSourcePenalties) turns away for a while a source whose connections end
+  // before a login, which is all an audit does: then ssh-audit gets no banner. Wait and try again.
+  const audit = async (args: string[]) => {
+    for (let attempt = 1; ; attempt++) {
+      const r = once(args);
+      const refused = /Not allowed at this time|did not receive banner|Connection refused/i.test(
+        `${r.stdout}${r.stderr}`,
+      );
+      if (!refused || attempt === 12) return r;
+      await new Promise((resolve) => setTimeout(resolve, 15_000));
+    }
+  };
+  const plain = await audit(["-j"]);
   let json: AuditJson;
   try {
     json = JSON.parse(plain.stdout) as AuditJson;
   } catch {
     throw new Error(`ssh-audit gave no JSON (exit ${plain.status}): ${plain.stdout}${plain.stderr}`);
   }
-  const policy = audit(["-P", SSH_AUDIT_POLICY]);
+  const policy = await audit(["-P", SSH_AUDIT_POLICY]);
   const names = (list: AlgorithmEntry[] | undefined) => (list ?? []).map((e) => e.algorithm);
   return {
     exitCode: plain.status ?? -1,
