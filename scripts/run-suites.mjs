@@ -109,6 +109,21 @@ for (const suite of suites) {
   results.push({ name: suite.name, seconds, ...counts });
 }
 
+// The VM suite's audit of the provisioned box (test/vm/provision.test.ts writes it).
+const security = `${reports}/vm-security.json`;
+if (existsSync(security)) {
+  try {
+    const { lynis, sshAudit } = JSON.parse(readFileSync(security, "utf8"));
+    console.log(
+      `\nSecurity audit of the provisioned VM: Lynis hardening index ${lynis?.hardeningIndex ?? "not measured"}` +
+        (lynis ? ` (${lynis.testsDone} tests)` : "") +
+        `; ssh-audit ${sshAudit ? `${sshAudit.flagged.length} flagged, policy ${sshAudit.policyPassed ? "passed" : "failed"}` : "not run"}`,
+    );
+  } catch (error) {
+    console.log(`\nSecurity audit report ${security} unreadable: ${error.message}`);
+  }
+}
+
 console.log("\nSuite        passed  failed  skipped  seconds");
 for (const r of results) {
   const row = [
