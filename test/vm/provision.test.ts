@@ -132,8 +132,13 @@ function get(): Guest {
 }
 
 /** Runs a command on the guest as the owner over SSH with the owner's key (BatchMode: no password). */
-function ssh(g: Guest, command: string, input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync("ssh", [...sshArgs(g), command], { input, encoding: "utf8", timeout: 120_000 });
+function ssh(
+  g: Guest,
+  command: string,
+  input?: string,
+  timeoutMs = 120_000,
+): { code: number; out: string; err: string } {
+  const r = spawnSync("ssh", [...sshArgs(g), command], { input, encoding: "utf8", timeout: timeoutMs });
   return { code: r.status ?? -1, out: r.stdout ?? "", err: r.stderr ?? "" };
 }
 
@@ -537,8 +542,10 @@ describe.skipIf(!PROVISION)("provisioning on the appliance (amd64, UEFI, extra d
         g,
         "sudo -S -p '' sh -c 'cd /root/lynis && ./lynis audit system --quick --no-colors > /root/lynis-output.txt 2>&1; echo lynis exit $?'",
         `${PASSWORD}\n`,
+        // About 2 minutes on a quiet machine under TCG; more when the machine is busy.
+        12 * 60_000,
       );
-      expect(run.out, run.err).toMatch(/lynis exit 0/);
+      expect(run.out, `${run.err} (ssh exit ${run.code})`).toMatch(/lynis exit 0/);
       const result = parseLynisReport(sudo(g, "cat /var/log/lynis-report.dat"));
       security.lynis = { ...result, seconds: Math.round((Date.now() - started) / 1000) };
       console.log(
