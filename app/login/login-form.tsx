@@ -8,6 +8,7 @@ export function LoginForm({ next }: { next: string }) {
   const [pending, setPending] = useState(false);
   return (
     <form
+      method="post"
       aria-label="Sign in"
       onSubmit={async (e) => {
         e.preventDefault();

@@ -41,6 +41,7 @@ export function TotpControls(props: {
   if (props.enabled) {
     return (
       <form
+        method="post"
         onSubmit={(e) => {
           e.preventDefault();
           void act({ action: "disable", password: new FormData(e.currentTarget).get("password") });
@@ -65,6 +66,7 @@ export function TotpControls(props: {
   if (props.pendingSecret) {
     return (
       <form
+        method="post"
         onSubmit={(e) => {
           e.preventDefault();
           void act({ action: "confirm", code: String(new FormData(e.currentTarget).get("code") ?? "") });

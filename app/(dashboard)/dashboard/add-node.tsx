@@ -68,6 +68,7 @@ export function AddNodeCard(props: {
   const failed = change?.steps.find((s) => s.state === "failed");
   return (
     <form
+      method="post"
       data-testid="add-node-form"
       onSubmit={async (e) => {
         e.preventDefault();

@@ -51,6 +51,7 @@ export function SshSettingForm(props: { ssh: Ssh | null; change: Change | null }
   const failed = change?.steps.find((s) => s.state === "failed");
   return (
     <form
+      method="post"
       data-testid="ssh-form"
       onSubmit={async (e) => {
         e.preventDefault();

@@ -192,6 +192,7 @@ export function TerminalCard() {
       )}
       {phase.name === "password" && (
         <form
+          method="post"
           onSubmit={async (e) => {
             e.preventDefault();
             const password = String(new FormData(e.currentTarget).get("password") ?? "");

@@ -36,6 +36,7 @@ export function UpdatePolicyForm(props: { policy: UpdatePolicy; change: Change |
 
   return (
     <form
+      method="post"
       data-testid="updates-form"
       onSubmit={async (e) => {
         e.preventDefault();

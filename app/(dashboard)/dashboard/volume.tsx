@@ -23,6 +23,7 @@ export function VolumeCard(props: { state: string }) {
       </p>
       {props.state === "locked" ? (
         <form
+          method="post"
           onSubmit={async (e) => {
             e.preventDefault();
             setBusy(true);

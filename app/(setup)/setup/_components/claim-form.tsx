@@ -16,6 +16,7 @@ export function ClaimForm() {
   }, []);
   return (
     <form
+      method="post"
       aria-label="Claim this box"
       onSubmit={(event) => {
         event.preventDefault();

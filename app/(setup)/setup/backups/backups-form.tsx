@@ -15,6 +15,7 @@ export function BackupsForm(props: {
   const str = (form: FormData, name: string) => String(form.get(name) ?? "").trim();
   return (
     <form
+      method="post"
       onSubmit={(e) => {
         e.preventDefault();
         const f = new FormData(e.currentTarget);

@@ -25,6 +25,7 @@ export function ModelsForm(props: {
   const { pending, message, submit } = useSubmit("/api/setup/draft", "PUT");
   return (
     <form
+      method="post"
       onSubmit={(e) => {
         e.preventDefault();
         void submit({ section: "models", value: { models: chosen } });

@@ -19,6 +19,7 @@ export function NetworkForm(props: {
   const { pending, message, fields, submit } = useSubmit("/api/setup/draft", "PUT");
   return (
     <form
+      method="post"
       onSubmit={(e) => {
         e.preventDefault();
         const form = new FormData(e.currentTarget);

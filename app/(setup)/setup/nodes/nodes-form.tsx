@@ -28,6 +28,7 @@ export function NodesForm(props: {
   const byId = new Map(rec.nodes.map((n) => [n.id, n]));
   return (
     <form
+      method="post"
       onSubmit={(e) => {
         e.preventDefault();
         void submit({ section: "nodes", value: { nodes: chosen, priceKwh: price } });

@@ -15,6 +15,7 @@ export function ConfirmKit() {
   const { pending, message, submit } = useSubmit("/api/setup/kit");
   return (
     <form
+      method="post"
       className="no-print"
       onSubmit={(e) => {
         e.preventDefault();

@@ -5,6 +5,7 @@ export function CreatePlanButton() {
   const { pending, message, submit } = useSubmit("/api/setup/plan");
   return (
     <form
+      method="post"
       onSubmit={(e) => {
         e.preventDefault();
         void submit({});

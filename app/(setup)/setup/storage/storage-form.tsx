@@ -17,6 +17,7 @@ export function StorageForm(props: {
   const selected = props.disks.find((d) => d.path === disk);
   return (
     <form
+      method="post"
       onSubmit={(e) => {
         e.preventDefault();
         const form = new FormData(e.currentTarget);

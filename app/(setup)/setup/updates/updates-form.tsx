@@ -6,6 +6,7 @@ export function UpdatesForm({ initial }: { initial: UpdatesChoice }) {
   const { pending, message, submit } = useSubmit("/api/setup/draft", "PUT");
   return (
     <form
+      method="post"
       onSubmit={(e) => {
         e.preventDefault();
         const f = new FormData(e.currentTarget);
