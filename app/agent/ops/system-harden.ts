@@ -193,8 +193,9 @@ export const systemHarden: PlanAgentOp<"system.harden"> = {
       filesChanged = true;
     }
     const defs = await host.readFile(LOGIN_DEFS);
-    if (defs !== null && withLoginDefs(defs) !== defs) {
-      await host.writeFile(LOGIN_DEFS, withLoginDefs(defs), 0o644);
+    const wantedDefs = defs === null ? null : withLoginDefs(defs);
+    if (wantedDefs !== null && wantedDefs !== defs) {
+      await host.writeFile(LOGIN_DEFS, wantedDefs, 0o644);
       filesChanged = true;
     }
     const wrong: string[] = [];

@@ -19,6 +19,14 @@ describe("the box's host names", () => {
     expect(boxHostnames(path.join(dir, "absent"), "freehold")).toEqual(["freehold"]);
   });
 
+  it("reads the file at most every 2 seconds (it is asked on every request)", () => {
+    const p = file("cached", "homebox\n");
+    expect(boxHostnames(p, "freehold", 1_000_000)).toEqual(["freehold", "homebox"]);
+    writeFileSync(p, "otherbox\n");
+    expect(boxHostnames(p, "freehold", 1_001_000)).toEqual(["freehold", "homebox"]);
+    expect(boxHostnames(p, "freehold", 1_002_500)).toEqual(["freehold", "otherbox"]);
+  });
+
   it("ignores an /etc/hostname that is not a host name", () => {
     expect(readHostnameFile(file("bad1", "evil.com/x\n"))).toBeNull();
     expect(readHostnameFile(file("bad2", "-lead\n"))).toBeNull();
