@@ -56,7 +56,8 @@ const WANTS = `[Unit]
 Wants=freehold-selftest.service
 `;
 
-function binaryCredential(name: string, content: string): string {
+/** A systemd credential as an SMBIOS type 11 string (the content base64-encoded). */
+export function binaryCredential(name: string, content: string): string {
   return `io.systemd.credential.binary:${name}=${Buffer.from(content).toString("base64")}`;
 }
 

@@ -50,11 +50,19 @@ export interface HttpsAnswer {
  * One HTTPS GET to the guest's forwarded port. The certificate is self-signed, so instead of the
  * CA check we return its fingerprint for the caller to compare with what the console printed.
  */
+/**
+ * `timeoutMs` bounds the wait for the answer once the TLS handshake is done; `handshakeTimeoutMs`
+ * bounds the handshake. waitForWizard keeps the handshake short because QEMU's user-mode forward accepts on the host at once
+ * and only then connects in the guest: while the guest's network is still coming up that connection
+ * hangs in SYN retries instead of failing, so a long wait there would miss the moment the app starts
+ * listening by up to the retry's back-off.
+ */
 export function httpsGet(
   port: number,
   pathname: string,
   timeoutMs = 10_000,
   host = "freehold.local",
+  handshakeTimeoutMs = timeoutMs,
 ): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
     const req = https.get(
@@ -64,7 +72,6 @@ export function httpsGet(
         path: pathname,
         rejectUnauthorized: false,
         agent: false,
-        timeout: timeoutMs,
         headers: { host },
       },
       (res) => {
@@ -74,36 +81,64 @@ export function httpsGet(
         res.on("data", (chunk: string) => {
           body += chunk;
         });
-        res.on("end", () =>
+        res.on("end", () => {
+          clearTimeout(timer);
           resolve({
             status: res.statusCode ?? 0,
             location: res.headers.location,
             body,
             certSha256: cert.fingerprint256,
-          }),
-        );
+          });
+        });
       },
     );
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
+    let timer = setTimeout(() => req.destroy(new Error("timeout (no TLS handshake)")), handshakeTimeoutMs);
+    req.on("socket", (socket) =>
+      socket.once("secureConnect", () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => req.destroy(new Error("timeout")), timeoutMs);
+      }),
+    );
+    req.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
 }
+
+/**
+ * How long one request may take once the guest accepted it. The first page after start-up takes
+ * about 10 s under TCG (its code loads then); a browser waits for it, so the poll does too: giving
+ * up after a few seconds and asking again only queued a second render behind the first one and
+ * made the first 200 later than a browser would see it. The TLS handshake keeps httpsGet's short
+ * limit, so a connection that QEMU's forward holds open before the app listens is dropped and retried.
+ */
+export const WIZARD_ANSWER_TIMEOUT_MS = 90_000;
+const WIZARD_HANDSHAKE_TIMEOUT_MS = 5000;
 
 /** Polls until the wizard answers 200 (following one redirect), or throws with the console's tail. */
 /** `host`: the name the box answers to (freehold.local until the owner renames it). */
 export async function waitForWizard(
-  vm: Vm,
+  vm: Pick<Vm, "tail">,
   port: number,
   timeoutMs: number,
   host = "freehold.local",
 ): Promise<HttpsAnswer> {
   let last = "no answer yet";
+  const deadline = Date.now() + timeoutMs;
+  const answerTimeout = () => Math.max(1000, Math.min(WIZARD_ANSWER_TIMEOUT_MS, deadline - Date.now()));
   return pollUntil(
     async () => {
       try {
-        let answer = await httpsGet(port, "/", 5000, host);
+        let answer = await httpsGet(port, "/", answerTimeout(), host, WIZARD_HANDSHAKE_TIMEOUT_MS);
         if (answer.status >= 300 && answer.status < 400 && answer.location) {
-          answer = await httpsGet(port, new URL(answer.location, `https://${host}`).pathname, 5000, host);
+          answer = await httpsGet(
+            port,
+            new URL(answer.location, `https://${host}`).pathname,
+            answerTimeout(),
+            host,
+            WIZARD_HANDSHAKE_TIMEOUT_MS,
+          );
         }
         if (answer.status === 200) return answer;
         last = `HTTP ${answer.status}`;

@@ -1,41 +1,14 @@
-import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readTlsPair, waitForTlsPair } from "../../../app/lib/http/tls-pair";
+import { selfSignedPair } from "./self-signed";
 
 const dir = mkdtempSync(path.join(tmpdir(), "freehold-tls-pair-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A real P-256 key and self-signed certificate, as freehold-tls makes them. */
-function makePair(name: string): { cert: string; key: string } {
-  const key = path.join(dir, `${name}.key`);
-  const cert = path.join(dir, `${name}.crt`);
-  execFileSync("openssl", [
-    "genpkey",
-    "-algorithm",
-    "EC",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-out",
-    key,
-  ]);
-  execFileSync("openssl", [
-    "req",
-    "-x509",
-    "-new",
-    "-key",
-    key,
-    "-out",
-    cert,
-    "-days",
-    "1",
-    "-subj",
-    `/CN=${name}`,
-  ]);
-  return { cert, key };
-}
+const makePair = (name: string) => selfSignedPair(dir, name);
 
 describe("the web server's TLS pair", () => {
   const a = makePair("a");
