@@ -12,7 +12,7 @@ import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
 import { bootVm } from "../image/vm/qemu";
-import { binaryCredential } from "../image/vm/selftest";
+import { binaryCredential, WEB_LISTENING_SH } from "../image/vm/selftest";
 import { httpsGet, waitForWizard } from "../test/vm/guest";
 import { imageFor } from "../test/vm/images";
 
@@ -23,7 +23,7 @@ const PAGES_WINDOW_S = 90;
 
 const SCRIPT = `#!/bin/bash
 exec > /dev/virtio-ports/${PORT} 2>&1
-listening() { journalctl -b -u freehold-web.service -o json --output-fields=MESSAGE --no-pager | grep -m1 'mode on ' | grep -o '"__MONOTONIC_TIMESTAMP":"[0-9]*"' | tr -dc 0-9; }
+${WEB_LISTENING_SH}
 for _ in $(seq 600); do [ -n "$(listening)" ] && break; sleep 1; done
 echo "LISTENING_US=$(listening)"
 sleep ${PAGES_WINDOW_S}

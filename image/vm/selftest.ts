@@ -8,6 +8,12 @@ import { z } from "zod";
 
 export const SELFTEST_PORT = "org.freehold.selftest";
 
+/**
+ * A shell function for guest scripts: when freehold-web first logged that it listens ("... mode on
+ * URL"), in µs of CLOCK_MONOTONIC; empty until then.
+ */
+export const WEB_LISTENING_SH = `listening() { journalctl -b -u freehold-web.service -o json --output-fields=MESSAGE --no-pager | grep -m1 'mode on ' | grep -o '"__MONOTONIC_TIMESTAMP":"[0-9]*"' | tr -dc 0-9; }`;
+
 // Runs once the boot has settled; every line is KEY=VALUE, between BEGIN and END markers.
 const SCRIPT = `#!/bin/bash
 set -u
@@ -33,7 +39,7 @@ state=$(timeout 240 systemctl is-system-running --wait 2>/dev/null)
   done
   echo "t_exec_freehold-web.service=$(systemctl show --value -p ExecMainStartTimestampMonotonic freehold-web.service)"
   # The web unit is active once Node started; it listens seconds later (it logs "... mode on URL").
-  listening() { journalctl -b -u freehold-web.service -o json --output-fields=MESSAGE --no-pager | grep -m1 'mode on ' | grep -o '"__MONOTONIC_TIMESTAMP":"[0-9]*"' | tr -dc 0-9; }
+  ${WEB_LISTENING_SH}
   for _ in $(seq 120); do [ -n "$(listening)" ] && break; sleep 1; done
   echo "t_web_listening=$(listening)"
   # What the web app waited for (unit, when it became active, how long it took to start).

@@ -49,13 +49,8 @@ export interface HttpsAnswer {
 /**
  * One HTTPS GET to the guest's forwarded port. The certificate is self-signed, so instead of the
  * CA check we return its fingerprint for the caller to compare with what the console printed.
- */
-/**
  * `timeoutMs` bounds the wait for the answer once the TLS handshake is done; `handshakeTimeoutMs`
- * bounds the handshake. waitForWizard keeps the handshake short because QEMU's user-mode forward accepts on the host at once
- * and only then connects in the guest: while the guest's network is still coming up that connection
- * hangs in SYN retries instead of failing, so a long wait there would miss the moment the app starts
- * listening by up to the retry's back-off.
+ * (by default the same) bounds the handshake.
  */
 export function httpsGet(
   port: number,
@@ -110,10 +105,15 @@ export function httpsGet(
  * How long one request may take once the guest accepted it. The first page after start-up takes
  * about 10 s under TCG (its code loads then); a browser waits for it, so the poll does too: giving
  * up after a few seconds and asking again only queued a second render behind the first one and
- * made the first 200 later than a browser would see it. The TLS handshake keeps httpsGet's short
- * limit, so a connection that QEMU's forward holds open before the app listens is dropped and retried.
+ * made the first 200 later than a browser would see it.
  */
 export const WIZARD_ANSWER_TIMEOUT_MS = 90_000;
+/**
+ * The handshake stays short: QEMU's user-mode forward accepts on the host at once and only then
+ * connects in the guest, and while the guest's network is still coming up that connection hangs in
+ * SYN retries instead of failing. Waiting there would miss the moment the app starts listening by up
+ * to the retry's back-off, so such a connection is dropped and the poll asks again.
+ */
 const WIZARD_HANDSHAKE_TIMEOUT_MS = 5000;
 
 /** Polls until the wizard answers 200 (following one redirect), or throws with the console's tail. */
