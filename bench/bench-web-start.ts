@@ -13,6 +13,7 @@ import { gunzipSync } from "node:zlib";
 import { z } from "zod";
 import { bootVm } from "../image/vm/qemu";
 import { binaryCredential, WEB_LISTENING_SH } from "../image/vm/selftest";
+import { REPO } from "../scripts/sources";
 import { httpsGet, waitForWizard } from "../test/vm/guest";
 import { imageFor } from "../test/vm/images";
 
@@ -32,6 +33,20 @@ for f in ${PROFILE_DIR}/*.cpuprofile; do echo "PROFILE=$(gzip -c "$f" | base64 -
 echo "DONE"
 `;
 
+/** freehold-web's own command line (node flags included), with the CPU profiler added. */
+function profiledExecStart(): string {
+  const unit = readFileSync(
+    path.join(REPO, "overlays/common/usr/lib/systemd/system/freehold-web.service"),
+    "utf8",
+  );
+  const line = unit.split("\n").find((l) => l.startsWith("ExecStart=/usr/bin/node "));
+  if (!line) throw new Error("freehold-web.service has no ExecStart=/usr/bin/node line to profile");
+  return line.replace(
+    "/usr/bin/node ",
+    `/usr/bin/node --cpu-prof --cpu-prof-dir=${PROFILE_DIR} --cpu-prof-interval=2000 `,
+  );
+}
+
 const CREDENTIALS = [
   binaryCredential("freehold.webprofile.sh", SCRIPT),
   binaryCredential(
@@ -46,7 +61,7 @@ const CREDENTIALS = [
   // --cpu-prof is refused in NODE_OPTIONS, so the drop-in replaces the command line.
   binaryCredential(
     "systemd.unit-dropin.freehold-web.service~profile",
-    `[Service]\nExecStart=\nExecStart=/usr/bin/node --cpu-prof --cpu-prof-dir=${PROFILE_DIR} --cpu-prof-interval=2000 /opt/freehold/server.mjs\n`,
+    `[Service]\nExecStart=\n${profiledExecStart()}\n`,
   ),
 ];
 

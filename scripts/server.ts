@@ -22,6 +22,7 @@ import { readEnv } from "../app/lib/env";
 import { checkRequest, contentSecurityPolicy, type HostPolicy } from "../app/lib/http/guard";
 import { waitForTlsPair } from "../app/lib/http/tls-pair";
 import { sampler } from "../app/lib/metrics/sampler";
+import { restoreTiering, TIERING_RESTORE_DELAY_MS } from "../app/lib/runtime/jit-tiering";
 import { waitForSetupCode } from "../app/lib/setup-code/bootstrap";
 import { boxHostnames } from "../app/lib/system/hostname";
 import { agentPtyHost } from "../app/lib/terminal/agent-pty";
@@ -174,6 +175,11 @@ async function main(): Promise<void> {
     const scheme = server instanceof https.Server ? "https" : "http";
     const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
     console.log(`freehold-web: ${env.FREEHOLD_MODE} mode on ${scheme}://${shown}:${port}`);
+    // The unit starts Node with its JIT tiers off for a quicker start (app/lib/runtime/jit-tiering.ts).
+    setTimeout(() => {
+      const restored = restoreTiering();
+      if (restored.length > 0) console.log(`freehold-web: JIT tiers back on (${restored.join(" ")})`);
+    }, TIERING_RESTORE_DELAY_MS).unref();
   });
 
   const stop = () => {

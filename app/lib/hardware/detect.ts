@@ -2,7 +2,10 @@ import { execFile } from "node:child_process";
 import { access, readdir, readFile, readlink } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import si from "systeminformation";
+// Only the two parts used: systeminformation's index loads all of its ~20 modules (about 800 KB of
+// JavaScript), a second of the first page's render on a slow board (types: systeminformation-parts.d.ts).
+import { cpu as siCpu } from "systeminformation/lib/cpu.js";
+import { mem as siMem } from "systeminformation/lib/memory.js";
 import { type Board, type Gpu, type HardwareProfile, HardwareProfileSchema } from "../../_schemas/hardware";
 import { disksFromLsblk, LSBLK_ARGS } from "./disks";
 import {
@@ -122,8 +125,8 @@ export function hasTpm2(): Promise<boolean> {
 /** This machine's hardware profile. Reads only; never changes the host. */
 export async function detectHardware(): Promise<HardwareProfile> {
   const [cpu, mem, cpuinfo, maxFreq, board, gpus, disks, tpm] = await Promise.all([
-    si.cpu(),
-    si.mem(),
+    siCpu(),
+    siMem(),
     read("/proc/cpuinfo"),
     read("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq"),
     detectBoard(),
