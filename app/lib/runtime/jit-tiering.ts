@@ -32,9 +32,10 @@ export function tiersToRestore(execArgv: readonly string[]): string[] {
 }
 
 /**
- * Turns V8's tiers back on that the command line deferred, and says which. Node passes
- * `--no-freeze-flags-after-init` to V8, so these flags still take effect after start-up:
- * functions that get hot from now on are compiled again (test/unit/runtime/jit-tiering.test.ts).
+ * Turns V8's tiers back on that the command line deferred, and says which. Node documents flag
+ * changes after start-up as possibly unpredictable; for these two flags they take effect: functions
+ * that get hot from now on are compiled again (checked by test/unit/runtime/jit-tiering.test.ts,
+ * and with Debian trixie's node 20.19.2, the one on the box).
  */
 export function restoreTiering(execArgv: readonly string[] = process.execArgv): string[] {
   const flags = tiersToRestore(execArgv);

@@ -2,10 +2,9 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { tiersToRestore } from "../../../app/lib/runtime/jit-tiering";
+import { INTERPRETED, TURBOFANNED } from "./v8-status";
 
 const run = promisify(execFile);
-const TURBOFANNED = 1 << 6;
-const INTERPRETED = 1 << 7;
 
 describe("deferred JIT tiering", () => {
   it("restores exactly the tiers the command line turned off", () => {

@@ -2,10 +2,10 @@
 // makes a function hot with the command line's tiers, then again after restoreTiering(), and
 // prints V8's optimization status of that function both times (and which flags were restored).
 import { restoreTiering } from "../../../app/lib/runtime/jit-tiering";
+import { TURBOFANNED } from "./v8-status";
 
 // %-syntax in a Function body: the loader compiles this file, V8 compiles the body (natives allowed).
 const status = new Function("f", "return %GetOptimizationStatus(f)") as (f: unknown) => number;
-const TURBOFANNED = 1 << 6;
 
 function hot(n: number): number {
   let sum = 0;
