@@ -30,7 +30,7 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: `rm -rf ${dbDir}/standalone && cd .next/standalone && NODE_ENV=production node server.mjs`,
+      command: `rm -rf ${dbDir}/standalone && cd .next/standalone && NODE_ENV=production node server.cjs`,
       url: `http://127.0.0.1:${previewPort}/`,
       env: {
         PORT: String(previewPort),

@@ -41,7 +41,7 @@ const cacheDir = path.resolve(values.cache ?? path.join("/var/cache/freehold-ima
 const outDir = path.resolve(values.out ?? path.join(os.tmpdir(), `freehold-bench-${target}`));
 const webAppDir =
   values.webapp ??
-  (!values.placeholder && existsSync(path.join(REPO_ROOT, ".next/standalone/server.mjs"))
+  (!values.placeholder && existsSync(path.join(REPO_ROOT, ".next/standalone/server.cjs"))
     ? REPO_ROOT
     : createPlaceholderWebApp(path.join(os.tmpdir(), "freehold-bench-webapp")));
 

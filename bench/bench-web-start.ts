@@ -13,6 +13,7 @@ import { gunzipSync } from "node:zlib";
 import { z } from "zod";
 import { bootVm } from "../image/vm/qemu";
 import { binaryCredential, WEB_LISTENING_SH } from "../image/vm/selftest";
+import { webExecStart } from "../image/web-unit";
 import { REPO } from "../scripts/sources";
 import { httpsGet, waitForWizard } from "../test/vm/guest";
 import { imageFor } from "../test/vm/images";
@@ -35,16 +36,9 @@ echo "DONE"
 
 /** freehold-web's own command line (node flags included), with the CPU profiler added. */
 function profiledExecStart(): string {
-  const unit = readFileSync(
-    path.join(REPO, "overlays/common/usr/lib/systemd/system/freehold-web.service"),
-    "utf8",
-  );
-  const line = unit.split("\n").find((l) => l.startsWith("ExecStart=/usr/bin/node "));
-  if (!line) throw new Error("freehold-web.service has no ExecStart=/usr/bin/node line to profile");
-  return line.replace(
-    "/usr/bin/node ",
-    `/usr/bin/node --cpu-prof --cpu-prof-dir=${PROFILE_DIR} --cpu-prof-interval=2000 `,
-  );
+  const [node, ...args] = webExecStart(REPO);
+  const profiler = ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, "--cpu-prof-interval=2000"];
+  return `ExecStart=${[node, ...profiler, ...args].join(" ")}`;
 }
 
 const CREDENTIALS = [

@@ -1,6 +1,6 @@
 /**
  * A stand-in for `npm run build` output, for builder tests and benchmarks until the real web app
- * exists: .next/standalone/server.mjs (HTTPS when FREEHOLD_TLS_* are set, opens the SQLite DB
+ * exists: .next/standalone/server.cjs (HTTPS when FREEHOLD_TLS_* are set, opens the SQLite DB
  * through better-sqlite3 so the native addon path is exercised), static files, public/ and a
  * migration. Copies better-sqlite3 (with its host-built addon) from this repo's node_modules.
  */
@@ -9,11 +9,9 @@ import path from "node:path";
 import { REPO_ROOT } from "./context";
 
 const SERVER = `// Placeholder Freehold server (image builder tests)
-import fs from "node:fs";
-import http from "node:http";
-import https from "node:https";
-import { createRequire } from "node:module";
-const require = createRequire(import.meta.url);
+const fs = require("node:fs");
+const http = require("node:http");
+const https = require("node:https");
 let sqlite = "absent";
 try {
   const Database = require("better-sqlite3");
@@ -62,7 +60,12 @@ export function createPlaceholderWebApp(dir: string, opts: { withSqlite?: boolea
   rmSync(dir, { recursive: true, force: true });
   const sa = path.join(dir, ".next/standalone");
   mkdirSync(sa, { recursive: true });
-  writeFileSync(path.join(sa, "server.mjs"), SERVER);
+  writeFileSync(path.join(sa, "server.cjs"), SERVER);
+  // The unit preloads it; the placeholder has no Next.js build, so the image build records no cache.
+  writeFileSync(
+    path.join(sa, "compile-cache.cjs"),
+    "// Placeholder: no V8 code cache for the builder's stand-in app.\n",
+  );
   writeFileSync(path.join(sa, "agent.mjs"), AGENT);
   writeFileSync(
     path.join(sa, "package.json"),

@@ -70,7 +70,7 @@ export function preflightProblems(target: Target, opts: ResolvedOptions): Prefli
       message: "the Debian archive keyring is missing",
       hint: "apt-get install debian-archive-keyring",
     });
-  for (const built of ["server.mjs", "agent.mjs"]) {
+  for (const built of ["server.cjs", "compile-cache.cjs", "agent.mjs"]) {
     const file = path.join(opts.webAppDir, ".next/standalone", built);
     if (!existsSync(file))
       problems.push({

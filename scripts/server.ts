@@ -22,6 +22,7 @@ import { readEnv } from "../app/lib/env";
 import { checkRequest, contentSecurityPolicy, type HostPolicy } from "../app/lib/http/guard";
 import { waitForTlsPair } from "../app/lib/http/tls-pair";
 import { sampler } from "../app/lib/metrics/sampler";
+import { compileCacheStats, describeCompileCache } from "../app/lib/runtime/compile-cache";
 import { restoreTiering, TIERING_RESTORE_DELAY_MS } from "../app/lib/runtime/jit-tiering";
 import { waitForSetupCode } from "../app/lib/setup-code/bootstrap";
 import { boxHostnames } from "../app/lib/system/hostname";
@@ -175,6 +176,9 @@ async function main(): Promise<void> {
     const scheme = server instanceof https.Server ? "https" : "http";
     const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
     console.log(`freehold-web: ${env.FREEHOLD_MODE} mode on ${scheme}://${shown}:${port}`);
+    // Only where the unit preloads it (the image); the dev and e2e servers start without it.
+    const codeCache = describeCompileCache(compileCacheStats());
+    if (codeCache) console.log(`freehold-web: ${codeCache}`);
     // The unit starts Node with its JIT tiers off for a quicker start (app/lib/runtime/jit-tiering.ts).
     setTimeout(() => {
       const restored = restoreTiering();

@@ -15,7 +15,9 @@ export const WEB_APP_INPUTS = [
   "prisma",
   "public",
   "scripts/server.ts",
+  "scripts/compile-cache.ts",
   "scripts/finish-build.mjs",
+  "scripts/bundle-compile-cache.mjs",
   "next.config.ts",
   "package-lock.json",
 ];

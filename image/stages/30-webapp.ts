@@ -4,9 +4,11 @@
  * (better-sqlite3, ...) fit the target: host-built addons serve amd64 as they are (trixie's
  * nodejs 20 has the same ABI); for arm64 they are cross-compiled from the package sources in
  * node_modules, cached by name, version, arch and Node ABI, then loaded once in the chroot.
+ * Last, the server runs once in the chroot to record its V8 code cache (image/compile-cache.ts).
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
+import { recordCompileCache } from "../compile-cache";
 import type { BuildContext } from "../context";
 import { capture } from "../exec";
 import { die } from "../log";
@@ -14,7 +16,7 @@ import { die } from "../log";
 export const WEBAPP_DIR = "/opt/freehold";
 
 export function webAppMissingHint(dir: string): string {
-  return `run \`npm run build\` in ${dir} first (it writes .next/standalone/server.mjs and agent.mjs)`;
+  return `run \`npm run build\` in ${dir} first (it writes .next/standalone/server.cjs, compile-cache.cjs and agent.mjs)`;
 }
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -43,8 +45,9 @@ function owningPackage(file: string, stop: string): { dir: string; name: string;
 export async function installWebApp(ctx: BuildContext): Promise<void> {
   const src = ctx.opts.webAppDir;
   const standalone = path.join(src, ".next/standalone");
-  if (!existsSync(path.join(standalone, "server.mjs")))
-    die(`the web app is not built: ${standalone}/server.mjs is missing`, webAppMissingHint(src));
+  for (const built of ["server.cjs", "compile-cache.cjs"])
+    if (!existsSync(path.join(standalone, built)))
+      die(`the web app is not built: ${standalone}/${built} is missing`, webAppMissingHint(src));
   // freehold-agent.service runs /opt/freehold/agent.mjs: an image without it could never configure itself.
   if (!existsSync(path.join(standalone, "agent.mjs")))
     die(`the agent is not built: ${standalone}/agent.mjs is missing`, webAppMissingHint(src));
@@ -88,6 +91,9 @@ export async function installWebApp(ctx: BuildContext): Promise<void> {
       });
     }
   });
+  await ctx.step("record the web app's code cache with the image's node", () =>
+    recordCompileCache(ctx, dest, WEBAPP_DIR),
+  );
 }
 
 function hostNodeAbi(include: string): string | null {

@@ -42,6 +42,8 @@ state=$(timeout 240 systemctl is-system-running --wait 2>/dev/null)
   ${WEB_LISTENING_SH}
   for _ in $(seq 120); do [ -n "$(listening)" ] && break; sleep 1; done
   echo "t_web_listening=$(listening)"
+  # Whether Node started from the code cache the image build recorded (freehold-web logs it on listening).
+  echo "code_cache=$(journalctl -b -u freehold-web.service -o cat --no-pager | grep -m1 -o 'code cache.*')"
   # What the web app waited for (unit, when it became active, how long it took to start).
   systemd-analyze critical-chain --no-pager freehold-web.service 2>/dev/null | grep -E '[.][a-z]+ @' | sed 's/^[^a-z0-9]*/chain=/'
   echo "FREEHOLD-SELFTEST-END"
@@ -116,6 +118,8 @@ export const SelftestReportSchema = z.object({
   ),
   sshHostKey: z.string(),
   machineId: z.string(),
+  /** freehold-web's line about its V8 code cache ("code cache: N modules from the cache, ..."). */
+  codeCache: z.string(),
   /** Boot milestones in seconds since the kernel started (absent when the guest had no value). */
   timeline: z.record(z.string(), z.number()),
   /** `systemd-analyze critical-chain freehold-web.service`, one unit per line ("x.service @9.1s +2.3s"). */
@@ -160,6 +164,7 @@ export function parseSelftest(text: string): SelftestReport | null {
     partitions,
     sshHostKey: values.get("ssh_host_key") ?? "",
     machineId: values.get("machine_id") ?? "",
+    codeCache: values.get("code_cache") ?? "",
     timeline,
     criticalChain,
   });

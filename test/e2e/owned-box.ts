@@ -36,7 +36,7 @@ export async function startOwnedBox(
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   let log = "";
-  const server: ChildProcess = spawn(process.execPath, ["server.mjs"], {
+  const server: ChildProcess = spawn(process.execPath, ["server.cjs"], {
     cwd: ".next/standalone",
     env: {
       ...process.env,

@@ -108,6 +108,15 @@ describe.each(BOOTS)("$name", (boot) => {
     expect(report.agentSocket).toBe("660 root freehold");
   });
 
+  it("starts the web app from the code cache the image build recorded, none of it refused", () => {
+    const { report } = get();
+    // Recorded under the image's own V8 and the unit's flags: a refusal would mean another V8 or
+    // other flags, and a start as slow as without the cache.
+    expect(report.codeCache).toMatch(
+      /^code cache: [1-9]\d{2,} modules from the cache, 0 refused by V8, \d+ compiled from source$/,
+    );
+  });
+
   it("serves the wizard's claim page over HTTPS with the certificate the console shows", () => {
     const { wizard, console: shown } = get();
     expect(wizard.status).toBe(200);

@@ -161,7 +161,8 @@ for (const name of present) {
 
     it("carries the web app under /opt/freehold", () => {
       const app = ls("/opt/freehold");
-      expect(app).toContain("server.mjs");
+      expect(app).toContain("server.cjs");
+      expect(app).toContain("compile-cache.cjs");
       expect(app).toContain("agent.mjs");
       expect(ls("/opt/freehold/.next")).toContain("static");
     });
@@ -243,22 +244,26 @@ for (const name of present) {
             s.close(() => res(p));
           });
         });
-        const child = spawn(process.execPath, [path.join(app, "server.mjs")], {
-          cwd: app,
-          env: {
-            PATH: process.env.PATH,
-            NODE_ENV: "production",
-            FREEHOLD_MODE: "appliance",
-            PORT: String(port),
-            HOSTNAME: "127.0.0.1",
-            FREEHOLD_DB: `${state}/freehold.db`,
-            FREEHOLD_TLS_CERT: `${state}/cert.pem`,
-            FREEHOLD_TLS_KEY: `${state}/key.pem`,
-            FREEHOLD_SETUP_CODE_FILE: `${state}/setup-code`,
-            FREEHOLD_AGENT_SOCKET: `${state}/agent.sock`,
+        const child = spawn(
+          process.execPath,
+          ["--require", path.join(app, "compile-cache.cjs"), path.join(app, "server.cjs")],
+          {
+            cwd: app,
+            env: {
+              PATH: process.env.PATH,
+              NODE_ENV: "production",
+              FREEHOLD_MODE: "appliance",
+              PORT: String(port),
+              HOSTNAME: "127.0.0.1",
+              FREEHOLD_DB: `${state}/freehold.db`,
+              FREEHOLD_TLS_CERT: `${state}/cert.pem`,
+              FREEHOLD_TLS_KEY: `${state}/key.pem`,
+              FREEHOLD_SETUP_CODE_FILE: `${state}/setup-code`,
+              FREEHOLD_AGENT_SOCKET: `${state}/agent.sock`,
+            },
+            stdio: "ignore",
           },
-          stdio: "ignore",
-        });
+        );
         try {
           let status = 0;
           for (let i = 0; i < 60 && !status; i++) {

@@ -151,7 +151,7 @@ describe("overlay units and scripts", () => {
     const web = readFileSync(path.join(UNITS, "freehold-web.service"), "utf8");
     for (const line of [
       "User=freehold",
-      "ExecStart=/usr/bin/node --no-turbofan --no-sparkplug /opt/freehold/server.mjs",
+      "ExecStart=/usr/bin/node --no-turbofan --no-sparkplug --require /opt/freehold/compile-cache.cjs /opt/freehold/server.cjs",
       "WorkingDirectory=/opt/freehold",
       "Environment=FREEHOLD_MODE=appliance",
       "Environment=PORT=443",

@@ -16,6 +16,7 @@ describe("boot self-test report", () => {
           "failed=a.service,b.service",
           "part=/dev/vda3 freehold\\x20root ext4 2147483648",
           "part=/dev/vda4 freehold-data  1000",
+          "code_cache=code cache: 380 modules from the cache, 0 refused by V8, 7 compiled from source",
           "t_userspace=2500000",
           "t_active_freehold-web.service=31250000",
           "t_web_listening=",
@@ -26,6 +27,9 @@ describe("boot self-test report", () => {
       ),
     );
     expect(parsed?.failed).toEqual(["a.service", "b.service"]);
+    expect(parsed?.codeCache).toBe(
+      "code cache: 380 modules from the cache, 0 refused by V8, 7 compiled from source",
+    );
     expect(parsed?.partitions).toEqual([
       { name: "/dev/vda3", label: "freehold root", fstype: "ext4", sizeBytes: 2147483648 },
       { name: "/dev/vda4", label: "freehold-data", fstype: "", sizeBytes: 1000 },
@@ -45,6 +49,7 @@ describe("boot self-test report", () => {
     const script = Buffer.from(creds[0]?.split("=").slice(1).join("=") ?? "", "base64").toString();
     expect(script).toContain("/dev/virtio-ports/org.freehold.selftest");
     expect(script).toContain("t_web_listening=");
+    expect(script).toContain("code_cache=");
     const mask = Buffer.from(
       maskUnitCredential("freehold-web.service").split("=").slice(1).join("="),
       "base64",
