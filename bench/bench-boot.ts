@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { bootVm } from "../image/vm/qemu";
+import { bootVm, retryOnKernelPanic } from "../image/vm/qemu";
 import {
   maskUnitCredential,
   SELFTEST_PORT,
@@ -45,7 +45,16 @@ function timelineRow(report: SelftestReport): string {
   );
 }
 
-async function timedBoot(
+function timedBoot(
+  variant: Variant,
+  image: string,
+  masked: boolean,
+): Promise<{ ms: number; timeline?: string }> {
+  const what = `${variant.target} ${variant.firmware}${masked ? " (wizard masked)" : ""}`;
+  return retryOnKernelPanic(what, () => timedBootOnce(variant, image, masked));
+}
+
+async function timedBootOnce(
   variant: Variant,
   image: string,
   masked: boolean,

@@ -12,11 +12,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import path from "node:path";
 import { type BuildContext, CHROOT_ENV } from "./context";
 import { die } from "./log";
 import { withProc } from "./stages/50-bootloader";
+import { freePort } from "./vm/qemu";
 import { webExecStart } from "./web-unit";
 
 export const COMPILE_CACHE_FILE = "compile-cache.bin";
@@ -24,16 +24,6 @@ const SCRATCH = "/tmp/freehold-compile-cache";
 // Under qemu-user an arm64 Node needs minutes for the first page; amd64 needs seconds.
 const READY_TIMEOUT_MS = 10 * 60_000;
 const STOP_TIMEOUT_MS = 2 * 60_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 function get(port: number, pathname: string): Promise<{ status: number; location?: string }> {
   return new Promise((resolve, reject) => {

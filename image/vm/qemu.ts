@@ -85,6 +85,11 @@ export interface Vm {
   waitForExit(timeoutMs: number): Promise<number | null>;
   serialText(): string;
   tail(lines?: number): string;
+  /**
+   * Why the guest can no longer answer (QEMU exited, or its kernel panicked), or undefined while it
+   * can: waits give up at once instead of running into their timeouts.
+   */
+  dead(): GuestDeath | undefined;
   stop(): Promise<void>;
   /** Pulls the plug: SIGKILL, no flush of anything the guest had not written yet. */
   powerCut(): Promise<void>;
@@ -98,6 +103,38 @@ const FIRMWARE = {
     uefi: { code: "/usr/share/AAVMF/AAVMF_CODE.fd", vars: "/usr/share/AAVMF/AAVMF_VARS.fd" },
   },
 } as const;
+
+export type GuestDeath = { reason: string; kernelPanic: boolean };
+
+const KERNEL_PANIC = /Kernel panic - not syncing/;
+
+/** A wait that ended because the guest died; `death` says how (a kernel panic may be worth a retry). */
+export class GuestDiedError extends Error {
+  constructor(
+    message: string,
+    readonly death: GuestDeath,
+  ) {
+    super(message);
+    this.name = "GuestDiedError";
+  }
+}
+
+/**
+ * Runs one boot, and once more when the first guest's kernel panicked: under TCG a guest kernel
+ * can crash while it patches its own code (seen: "Oops: int3" in hrtimer_start_range_ns two seconds
+ * into an otherwise good boot). A panic the image causes happens again and is reported then.
+ */
+export async function retryOnKernelPanic<T>(what: string, boot: () => Promise<T>): Promise<T> {
+  try {
+    return await boot();
+  } catch (error) {
+    if (!(error instanceof GuestDiedError && error.death.kernelPanic)) throw error;
+    console.warn(
+      `[vm] ${what}: the guest kernel panicked; booting a fresh copy once more.\n${error.message}`,
+    );
+    return boot();
+  }
+}
 
 const running = new Set<ChildProcess>();
 let cleanupInstalled = false;
@@ -379,6 +416,12 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
   const explainFailure = () =>
     `${stderr() ? `QEMU said: ${stderr().trim()}\n` : ""}Last lines of the serial console (${serialLog}):\n${tailOf(serialText())}`;
 
+  const dead = (): GuestDeath | undefined => {
+    if (exitCode() !== undefined) return { reason: `QEMU exited (code ${exitCode()})`, kernelPanic: false };
+    if (KERNEL_PANIC.test(serialText())) return { reason: "the guest's kernel panicked", kernelPanic: true };
+    return undefined;
+  };
+
   const vm: Vm = {
     pid: child.pid ?? -1,
     serialLog,
@@ -387,16 +430,18 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
     startedAt,
     serialText,
     tail: (lines) => tailOf(serialText(), lines),
+    dead,
     async waitForSerial(pattern, timeoutMs) {
       return pollUntil(
         () => {
           const match = serialText().match(pattern);
           if (match) return match;
-          if (exitCode() !== undefined) {
-            throw new Error(
-              `QEMU exited (code ${exitCode()}) before the console showed ${pattern}.\n${explainFailure()}`,
+          const death = dead();
+          if (death)
+            throw new GuestDiedError(
+              `${death.reason} before the console showed ${pattern}.\n${explainFailure()}`,
+              death,
             );
-          }
           return undefined;
         },
         {

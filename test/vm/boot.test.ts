@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootVm, type Vm } from "../../image/vm/qemu";
+import { bootVm, retryOnKernelPanic, type Vm } from "../../image/vm/qemu";
 import { SELFTEST_PORT, type SelftestReport, selftestCredentials } from "../../image/vm/selftest";
 import {
   type ConsoleInfo,
@@ -50,6 +50,10 @@ interface Booted {
 
 async function bootAndProbe(boot: Boot): Promise<Booted> {
   const image = await imageFor(boot.target);
+  return retryOnKernelPanic(boot.name, () => bootOnceAndProbe(boot, image));
+}
+
+async function bootOnceAndProbe(boot: Boot, image: string): Promise<Booted> {
   const workDir = mkdtempSync(path.join(tmpdir(), `freehold-vm-${boot.target}-${boot.firmware}-`));
   const vm = await bootVm({
     target: boot.target,

@@ -2,18 +2,34 @@
 import { existsSync, readFileSync } from "node:fs";
 import https from "node:https";
 import { pollUntil } from "../../app/lib/poll";
-import type { Vm } from "../../image/vm/qemu";
+import { GuestDiedError, type Vm } from "../../image/vm/qemu";
 import { parseSelftest, SELFTEST_PORT, type SelftestReport } from "../../image/vm/selftest";
+
+/** Throws at once when the guest died while `what` was awaited, with the console's tail. */
+export function checkAlive(vm: Pick<Vm, "dead" | "tail">, what: string): void {
+  const death = vm.dead();
+  if (death)
+    throw new GuestDiedError(`${death.reason} before ${what}.\nSerial console tail:\n${vm.tail(40)}`, death);
+}
 
 export async function waitForSelftest(vm: Vm, timeoutMs: number): Promise<SelftestReport> {
   const file = vm.portLogs[SELFTEST_PORT];
   if (!file) throw new Error("the VM was started without the self-test port");
-  return pollUntil(() => parseSelftest(existsSync(file) ? readFileSync(file, "utf8") : "") ?? undefined, {
-    timeoutMs,
-    intervalMs: 1000,
-    timedOut: () =>
-      new Error(`No self-test report after ${timeoutMs / 1000} s.\nSerial console tail:\n${vm.tail(40)}`),
-  });
+  const report = () => parseSelftest(existsSync(file) ? readFileSync(file, "utf8") : "");
+  return pollUntil(
+    () => {
+      const parsed = report();
+      if (parsed) return parsed;
+      checkAlive(vm, "the self-test reported");
+      return undefined;
+    },
+    {
+      timeoutMs,
+      intervalMs: 1000,
+      timedOut: () =>
+        new Error(`No self-test report after ${timeoutMs / 1000} s.\nSerial console tail:\n${vm.tail(40)}`),
+    },
+  );
 }
 
 export interface ConsoleInfo {
@@ -119,7 +135,7 @@ const WIZARD_HANDSHAKE_TIMEOUT_MS = 5000;
 /** Polls until the wizard answers 200 (following one redirect), or throws with the console's tail. */
 /** `host`: the name the box answers to (freehold.local until the owner renames it). */
 export async function waitForWizard(
-  vm: Pick<Vm, "tail">,
+  vm: Pick<Vm, "tail" | "dead">,
   port: number,
   timeoutMs: number,
   host = "freehold.local",
@@ -145,6 +161,7 @@ export async function waitForWizard(
       } catch (error) {
         last = (error as Error).message;
       }
+      checkAlive(vm, `the wizard answered (last: ${last})`);
       return undefined;
     },
     {

@@ -13,7 +13,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pollUntil } from "../../app/lib/poll";
 import { buildHelloWebArchive, HELLO_WEB, INDEX_HTML, localNodesJson } from "../../image/hello-web";
-import { bootVm, type Vm } from "../../image/vm/qemu";
+import { bootVm, retryOnKernelPanic, type Vm } from "../../image/vm/qemu";
 import { JOURNAL_PORT, journalTapCredentials } from "../../image/vm/selftest";
 import { REPO } from "../../scripts/sources";
 import { httpsGet, waitForConsoleInfo, waitForWizard } from "./guest";
@@ -100,6 +100,18 @@ async function boot(
   tpm = false,
   backupDisk = false,
 ): Promise<Guest> {
+  return retryOnKernelPanic(`provisioning VM (${resume ? "again" : "first boot"})`, () =>
+    bootOnce(resume, dir, host, tpm, backupDisk),
+  );
+}
+
+async function bootOnce(
+  resume: boolean,
+  dir: string,
+  host: string,
+  tpm: boolean,
+  backupDisk: boolean,
+): Promise<Guest> {
   const vm = await bootVm({
     target: "amd64",
     firmware: "uefi",
@@ -121,9 +133,14 @@ async function boot(
     ],
   });
   const [https, ssh, probe, web] = vm.ports.map((p) => p.host) as [number, number, number, number];
-  await waitForWizard(vm, https, BOOT_MS, host);
-  const shown = await waitForConsoleInfo(vm, 120_000);
-  return { vm, https, ssh, probe, web, client: new WizardClient(https, shown.certSha256, host) };
+  try {
+    await waitForWizard(vm, https, BOOT_MS, host);
+    const shown = await waitForConsoleInfo(vm, 120_000);
+    return { vm, https, ssh, probe, web, client: new WizardClient(https, shown.certSha256, host) };
+  } catch (error) {
+    await vm.stop();
+    throw error;
+  }
 }
 
 function get(): Guest {

@@ -4,12 +4,12 @@ import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../image/vm/qemu";
+import { freePort, GuestDiedError, retryOnKernelPanic } from "../../../image/vm/qemu";
 import { waitForWizard } from "../../vm/guest";
 import { selfSignedPair } from "../http/self-signed";
 
 const dir = mkdtempSync(path.join(tmpdir(), "freehold-wait-wizard-"));
-const console = { tail: () => "[console tail]" };
+const console = { tail: () => "[console tail]", dead: () => undefined };
 let server: https.Server;
 let port = 0;
 const requests: string[] = [];
@@ -80,5 +80,57 @@ describe("waitForWizard (the time-to-wizard poll)", () => {
     await expect(waitForWizard(console, closed, 1500)).rejects.toThrow(
       /did not answer within 1\.5 s \(last: .*ECONNREFUSED.*\)\.\n\[console tail\]/,
     );
+  });
+
+  it("gives up at once when the guest died, saying how", async () => {
+    const closed = await freePort();
+    const panicked = {
+      tail: () => "Kernel panic - not syncing: Fatal exception in interrupt",
+      dead: () => ({ reason: "the guest's kernel panicked", kernelPanic: true }),
+    };
+    const started = Date.now();
+    const failure = await waitForWizard(panicked, closed, 60_000).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(GuestDiedError);
+    expect((failure as GuestDiedError).message).toMatch(
+      /^the guest's kernel panicked before the wizard answered \(last: .*ECONNREFUSED.*\)\.\n[\s\S]*Fatal exception/,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe("retryOnKernelPanic", () => {
+  const panic = () =>
+    new GuestDiedError("panicked", { reason: "the guest's kernel panicked", kernelPanic: true });
+
+  it("boots once more after a kernel panic, and only once", async () => {
+    let boots = 0;
+    const answer = await retryOnKernelPanic("test", async () => {
+      boots++;
+      if (boots === 1) throw panic();
+      return "up";
+    });
+    expect(answer).toBe("up");
+    expect(boots).toBe(2);
+
+    boots = 0;
+    await expect(
+      retryOnKernelPanic("test", async () => {
+        boots++;
+        throw panic();
+      }),
+    ).rejects.toThrow("panicked");
+    expect(boots).toBe(2);
+  });
+
+  it("does not retry other failures", async () => {
+    let boots = 0;
+    const exited = new GuestDiedError("exited", { reason: "QEMU exited (code 1)", kernelPanic: false });
+    await expect(
+      retryOnKernelPanic("test", async () => {
+        boots++;
+        throw exited;
+      }),
+    ).rejects.toBe(exited);
+    expect(boots).toBe(1);
   });
 });
