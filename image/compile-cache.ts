@@ -5,21 +5,26 @@
  * loaded and their functions compiled, stops the server and keeps /opt/freehold/compile-cache.bin.
  * For arm64 this runs under qemu-user, like the other chroot steps.
  *
+ * Modules that call `import()` go into the cache too, rewritten where the lexer found those calls
+ * (image/dynamic-imports.ts hands the run a table of them).
+ *
  * The run is a preview-mode server on loopback with its database, setup code and everything else
  * it writes in a scratch directory that is removed afterwards: nothing of it reaches the image but
- * the cache file.
+ * the cache file. It is killed if the build is interrupted.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { COMPILE_CACHE_FILE } from "../app/lib/runtime/compile-cache";
+import { exitsWithin, trackChild } from "./children";
 import { type BuildContext, CHROOT_ENV } from "./context";
+import { dynamicImportTable } from "./dynamic-imports";
 import { die } from "./log";
 import { withProc } from "./stages/50-bootloader";
 import { freePort } from "./vm/qemu";
 import { webExecStart } from "./web-unit";
 
-export const COMPILE_CACHE_FILE = "compile-cache.bin";
 const SCRATCH = "/tmp/freehold-compile-cache";
 // Under qemu-user an arm64 Node needs minutes for the first page; amd64 needs seconds.
 const READY_TIMEOUT_MS = 10 * 60_000;
@@ -39,17 +44,6 @@ function get(port: number, pathname: string): Promise<{ status: number; location
   });
 }
 
-function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
 export async function recordCompileCache(
   ctx: BuildContext,
   appDir: string,
@@ -64,6 +58,11 @@ export async function recordCompileCache(
   const scratch = path.join(ctx.rootfs, SCRATCH.slice(1));
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
+  const { table, skipped } = await dynamicImportTable(appDir, appDirInImage);
+  writeFileSync(path.join(scratch, "dynamic-imports.json"), JSON.stringify(Object.fromEntries(table)));
+  ctx.info(
+    `${table.size} modules call import(): cached with those calls rewritten (${skipped} more mention it and are left to Node)`,
+  );
   const port = await freePort();
   const argv = [
     "chroot",
@@ -85,9 +84,11 @@ export async function recordCompileCache(
         HOSTNAME: "127.0.0.1",
         FREEHOLD_DB: `${SCRATCH}/freehold.db`,
         FREEHOLD_COMPILE_CACHE: "produce",
+        FREEHOLD_COMPILE_CACHE_IMPORTS: `${SCRATCH}/dynamic-imports.json`,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    const tracked = trackChild(child, 4096);
     const collect = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-64 * 1024);
     };
@@ -97,9 +98,9 @@ export async function recordCompileCache(
       const deadline = Date.now() + READY_TIMEOUT_MS;
       let answer: { status: number; location?: string } | undefined;
       while (!answer) {
-        if (child.exitCode !== null)
+        if (tracked.exitCode() !== undefined)
           die(
-            `the web app exited (${child.exitCode}) before it answered, while recording its code cache:\n${tail()}`,
+            `the web app exited (${tracked.exitCode()}) before it answered, while recording its code cache:\n${tail()}`,
           );
         if (Date.now() > deadline)
           die(
@@ -112,14 +113,14 @@ export async function recordCompileCache(
       if (answer.location) answer = await get(port, new URL(answer.location, "http://localhost").pathname);
       ctx.info(`first page answered ${answer.status} in the image's root`);
       child.kill("SIGTERM");
-      if (!(await exited(child, STOP_TIMEOUT_MS)))
+      if (!(await exitsWithin(tracked, STOP_TIMEOUT_MS)))
         die(
           `the web app did not stop within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM while recording its code cache`,
         );
     } finally {
-      if (child.exitCode === null && child.signalCode === null) {
+      if (tracked.exitCode() === undefined) {
         child.kill("SIGKILL");
-        await exited(child, 10_000);
+        await exitsWithin(tracked, 10_000);
       }
       rmSync(scratch, { recursive: true, force: true });
     }

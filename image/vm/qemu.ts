@@ -4,7 +4,7 @@
  * host ports forward to the guest; extra virtual disks can be attached. Every QEMU started here
  * is killed when the VM is stopped, when the Node process exits, or on SIGINT/SIGTERM.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   closeSync,
   copyFileSync,
@@ -19,6 +19,7 @@ import net from "node:net";
 import path from "node:path";
 import { z } from "zod";
 import { pollUntil } from "../../app/lib/poll";
+import { trackChild } from "../children";
 import { run } from "../exec";
 
 export const FirmwareSchema = z.enum(["uefi", "bios"]);
@@ -134,60 +135,6 @@ export async function retryOnKernelPanic<T>(what: string, boot: () => Promise<T>
     );
     return boot();
   }
-}
-
-const running = new Set<ChildProcess>();
-let cleanupInstalled = false;
-
-function installCleanup(): void {
-  if (cleanupInstalled) return;
-  cleanupInstalled = true;
-  const killAll = () => {
-    for (const child of running) child.kill("SIGKILL");
-  };
-  process.on("exit", killAll);
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1));
-    });
-  }
-}
-
-/** A child the harness started: its exit, and the tail of what it wrote to stderr. */
-export interface TrackedChild {
-  /** Resolves with the exit code when the child exits, null when it was killed or never started. */
-  exited: Promise<number | null>;
-  /** undefined while the child runs; then its exit code, or null (a signal, or spawn failed). */
-  exitCode: () => number | null | undefined;
-  /** The last `stderrLimit` characters of its stderr (when stderr is a pipe). */
-  stderr: () => string;
-}
-
-/**
- * Watches a child spawned with stderr piped: the cleanup kills it while it runs ("running"), its
- * stderr tail is kept for error messages, and its exit (or a failed spawn, "error") is recorded.
- */
-export function trackChild(child: ChildProcess, stderrLimit: number): TrackedChild {
-  running.add(child);
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString("utf8")).slice(-stderrLimit);
-  });
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) => {
-    child.once("exit", (code) => {
-      running.delete(child);
-      exitCode = code;
-      resolve(code);
-    });
-    child.once("error", () => {
-      running.delete(child);
-      exitCode = null;
-      resolve(null);
-    });
-  });
-  return { exited, exitCode: () => exitCode, stderr: () => stderr };
 }
 
 /** Asks the kernel for a free loopback port (for forwards given as host 0). */
@@ -378,7 +325,6 @@ export async function bootVm(input: BootOptions): Promise<Vm> {
   const serialLog = path.join(opts.workDir, "serial.log");
   const pidFile = path.join(opts.workDir, "qemu.pid");
   const portLogs = opts.virtioPorts.map((name) => path.join(opts.workDir, `${name}.log`));
-  installCleanup();
   const tpm = opts.tpm ? await startSwtpm(opts.workDir) : null;
   const argv = qemuArgv(
     opts,

@@ -15,10 +15,9 @@ export function checkAlive(vm: Pick<Vm, "dead" | "tail">, what: string): void {
 export async function waitForSelftest(vm: Vm, timeoutMs: number): Promise<SelftestReport> {
   const file = vm.portLogs[SELFTEST_PORT];
   if (!file) throw new Error("the VM was started without the self-test port");
-  const report = () => parseSelftest(existsSync(file) ? readFileSync(file, "utf8") : "");
   return pollUntil(
     () => {
-      const parsed = report();
+      const parsed = parseSelftest(existsSync(file) ? readFileSync(file, "utf8") : "");
       if (parsed) return parsed;
       checkAlive(vm, "the self-test reported");
       return undefined;
@@ -46,13 +45,24 @@ export function consoleInfo(serial: string): ConsoleInfo | null {
   return url && setupCode && certSha256 ? { url, setupCode, certSha256 } : null;
 }
 
-export async function waitForConsoleInfo(vm: Vm, timeoutMs: number): Promise<ConsoleInfo> {
-  return pollUntil(() => consoleInfo(vm.serialText()) ?? undefined, {
-    timeoutMs,
-    intervalMs: 1000,
-    timedOut: () =>
-      new Error(`The console does not show the URL, setup code and fingerprint.\n${vm.tail(40)}`),
-  });
+export async function waitForConsoleInfo(
+  vm: Pick<Vm, "serialText" | "dead" | "tail">,
+  timeoutMs: number,
+): Promise<ConsoleInfo> {
+  return pollUntil(
+    () => {
+      const info = consoleInfo(vm.serialText());
+      if (info) return info;
+      checkAlive(vm, "the console showed the URL, setup code and fingerprint");
+      return undefined;
+    },
+    {
+      timeoutMs,
+      intervalMs: 1000,
+      timedOut: () =>
+        new Error(`The console does not show the URL, setup code and fingerprint.\n${vm.tail(40)}`),
+    },
+  );
 }
 
 export interface HttpsAnswer {

@@ -17,22 +17,84 @@ import vm from "node:vm";
  * keeps only what is compiled before running and breaks `import()` in cached code (below).
  *
  * Safety: V8 checks its version, flags and the source's length, not the source itself, so each
- * module's entry carries the SHA-256 of its text and a changed file compiles from source. A module
- * whose text contains `import(` is never taken from the cache: V8 in Node 20 loses the dynamic
- * import callback of code read from a cache (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING). The cache file
- * is root's, beside the code it stands for, and never written by the running service.
+ * module's entry carries the SHA-256 of its text and a changed file compiles from source. The cache
+ * file is root's, beside the code it stands for, and never written by the running service.
+ *
+ * `import()`: V8 in Node 20 loses the dynamic import callback of code read from a cache
+ * (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), and Next's app-page runtime, next-server and Prisma's
+ * client all call it. So the image build finds each `import(` call with a real lexer (its positions
+ * go into the index, for that exact text) and the module is compiled with each one turned into a
+ * call of `__freeholdDynamicImport(`: an extra parameter of its wrapper, bound to a two-line
+ * function that Node's own loader compiles from source with the module's filename, so the import
+ * resolves and loads exactly as Node would have done it from that module. Any other module whose
+ * text contains `import(` is left to Node.
  */
 
-const MAGIC = Buffer.from("FHCODE01");
+/** The cache file's name, beside the preload in /opt/freehold. */
+export const COMPILE_CACHE_FILE = "compile-cache.bin";
+
+const MAGIC = Buffer.from("FHCODE02");
 
 /** What the cache file says about itself: where each module's cached data is, and for what. */
 type CacheIndex = {
   node: string;
   v8: string;
   arch: string;
-  /** file, SHA-256 of its source, offset in the data, length */
-  entries: [string, string, number, number][];
+  /** file, SHA-256 of its source, offset in the data, length, where its `import(` calls are */
+  entries: CacheEntry[];
 };
+
+type CacheEntry = [string, string, number, number, number[]?];
+
+/** The positions of a module's `import(` calls, found by the image build for the text with this hash. */
+export type DynamicImportTable = Map<string, { sha256: string; at: number[] }>;
+
+/** The identifier each `import` keyword of a dynamic import becomes in the compiled text. */
+export const DYNAMIC_IMPORT_NAME = "__freeholdDynamicImport";
+const WRAPPER_HEAD = `(function (exports, require, module, __filename, __dirname, ${DYNAMIC_IMPORT_NAME}) { `;
+const WRAPPER_TAIL = "\n});";
+
+/**
+ * Reads the table the image build hands to the recording run (JSON: file → { sha256, at }). Checked
+ * by hand: the preload runs before anything else and carries no dependencies.
+ */
+export function parseDynamicImportTable(json: string): DynamicImportTable {
+  const table: DynamicImportTable = new Map();
+  const raw: unknown = JSON.parse(json);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new Error("the dynamic import table is not an object of files");
+  for (const [file, value] of Object.entries(raw)) {
+    const { sha256: hash, at } = (value ?? {}) as { sha256?: unknown; at?: unknown };
+    const positions = Array.isArray(at) ? at : [];
+    if (
+      !path.isAbsolute(file) ||
+      typeof hash !== "string" ||
+      !/^[0-9a-f]{64}$/.test(hash) ||
+      positions.length === 0 ||
+      !positions.every((n, i) => Number.isSafeInteger(n) && n >= 0 && (i === 0 || n > positions[i - 1]))
+    )
+      throw new Error(
+        `the dynamic import table's entry for ${JSON.stringify(file)} is not { sha256, at: [ascending positions] }`,
+      );
+    table.set(file, { sha256: hash, at: positions as number[] });
+  }
+  return table;
+}
+
+/**
+ * The text V8 compiles for a module whose `import(` calls are at `at`: each `import` keyword becomes
+ * the wrapper's extra parameter. undefined when the text is not what the positions were found in.
+ */
+export function rewriteDynamicImports(source: string, at: readonly number[]): string | undefined {
+  let out = "";
+  let from = 0;
+  for (const position of at) {
+    if (position < from || !/^import\s*\(/.test(source.slice(position, position + 64))) return undefined;
+    out += source.slice(from, position) + DYNAMIC_IMPORT_NAME;
+    from = position + "import".length;
+  }
+  return out + source.slice(from);
+}
 
 export type CompileCacheStats = {
   mode: "use" | "produce" | "off";
@@ -47,7 +109,7 @@ export type CompileCacheStats = {
 
 const STATS = Symbol.for("freehold.compile-cache");
 
-function sha256(text: string): string {
+export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
@@ -62,12 +124,13 @@ export function cacheable(source: string): boolean {
 }
 
 export function encodeCache(
-  modules: { file: string; source: string; data: Buffer }[],
+  modules: { file: string; source: string; data: Buffer; dynamicImportsAt?: number[] }[],
   runtime: { node: string; v8: string; arch: string },
 ): Buffer {
   let offset = 0;
   const entries: CacheIndex["entries"] = modules.map((m) => {
-    const entry: [string, string, number, number] = [m.file, sha256(m.source), offset, m.data.length];
+    const entry: CacheEntry = [m.file, sha256(m.source), offset, m.data.length];
+    if (m.dynamicImportsAt) entry.push(m.dynamicImportsAt);
     offset += m.data.length;
     return entry;
   });
@@ -79,7 +142,8 @@ export function encodeCache(
 
 export type DecodedCache = {
   runtime: { node: string; v8: string; arch: string };
-  lookup: (file: string, source: string) => Buffer | undefined;
+  /** The module's cached data, and where its `import(` calls are, when the entry is for this text. */
+  lookup: (file: string, source: string) => { data: Buffer; dynamicImportsAt?: number[] } | undefined;
 };
 
 /** Reads a cache file's index; throws with the reason when it is not one. */
@@ -97,29 +161,57 @@ export function decodeCache(blob: Buffer): DecodedCache {
     lookup(file, source) {
       const entry = byFile.get(file);
       if (!entry || entry[1] !== sha256(source)) return undefined;
-      const [, , offset, length] = entry;
+      const [, , offset, length, dynamicImportsAt] = entry;
       if (dataStart + offset + length > blob.length) return undefined;
-      return blob.subarray(dataStart + offset, dataStart + offset + length);
+      const data = blob.subarray(dataStart + offset, dataStart + offset + length);
+      return Array.isArray(dynamicImportsAt) ? { data, dynamicImportsAt } : { data };
     },
   };
 }
 
 type CompileFn = (this: Module, content: string, filename: string, format?: string) => unknown;
-type ModuleInternals = typeof Module & {
+type DynamicImport = (specifier: string, options?: unknown) => Promise<unknown>;
+const M = Module as unknown as typeof Module & {
+  new (id: string, parent?: Module): Module;
   wrap(source: string): string;
   _resolveFilename(request: string, parent: Module, isMain: boolean, options?: unknown): string;
   _resolveLookupPaths(request: string, parent: Module): string[] | null;
+  _nodeModulePaths(from: string): string[];
   _extensions: NodeJS.RequireExtensions;
   _cache: NodeJS.Require["cache"];
   prototype: Module & { _compile: CompileFn };
 };
 
+/** A module ready to run: V8's script for its wrapper, and whether the wrapper takes the import. */
+type Compiled = { script: vm.Script; withDynamicImport: boolean };
+
+const IMPORTER_SOURCE =
+  "module.exports = (specifier, options) => options === undefined ? import(specifier) : import(specifier, options);";
+
+/**
+ * The `__freeholdDynamicImport` of the module in `filename`: Node's own loader compiles, from
+ * source and on first use, a function that calls `import()` from that filename. The import then
+ * resolves against that module and goes through Node's loader, as the original call would have.
+ */
+function dynamicImporter(compileWithNode: CompileFn, filename: string): DynamicImport {
+  let load: DynamicImport | undefined;
+  return (specifier, options) => {
+    if (!load) {
+      const helper = new M(filename);
+      helper.filename = filename;
+      helper.paths = M._nodeModulePaths(path.dirname(filename));
+      compileWithNode.call(helper, IMPORTER_SOURCE, filename);
+      load = helper.exports as DynamicImport;
+    }
+    return load(specifier, options);
+  };
+}
+
 /**
  * Runs a module compiled by us the way Node's own `_compile` would (its `require`, arguments and
  * `this`): only the compiling differs.
  */
-function runModule(mod: Module, filename: string, script: vm.Script): unknown {
-  const M = Module as unknown as ModuleInternals;
+function runModule(mod: Module, filename: string, compiled: Compiled, compileWithNode: CompileFn): unknown {
   const require = ((id: string) => mod.require(id)) as NodeJS.Require;
   const resolve = ((request: string, options?: unknown) =>
     M._resolveFilename(request, mod, false, options)) as NodeJS.RequireResolve;
@@ -128,13 +220,27 @@ function runModule(mod: Module, filename: string, script: vm.Script): unknown {
   require.main = process.mainModule;
   require.extensions = M._extensions;
   require.cache = M._cache;
-  const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
-  return wrapper.call(mod.exports, mod.exports, require, mod, filename, path.dirname(filename));
+  const wrapper = compiled.script.runInThisContext({ displayErrors: true }) as (
+    ...args: unknown[]
+  ) => unknown;
+  const args: unknown[] = [mod.exports, require, mod, filename, path.dirname(filename)];
+  if (compiled.withDynamicImport) args.push(dynamicImporter(compileWithNode, filename));
+  return wrapper.apply(mod.exports, args);
 }
 
-function compile(filename: string, source: string, cachedData?: Buffer): vm.Script {
-  const M = Module as unknown as ModuleInternals;
-  return new vm.Script(M.wrap(source), { filename, cachedData });
+/** Compiles a module's text, with its `import(` calls rewritten when their positions are given. */
+function compile(
+  filename: string,
+  source: string,
+  dynamicImportsAt: number[] | undefined,
+  cachedData?: Buffer,
+): Compiled | undefined {
+  if (!dynamicImportsAt)
+    return { script: new vm.Script(M.wrap(source), { filename, cachedData }), withDynamicImport: false };
+  const rewritten = rewriteDynamicImports(source, dynamicImportsAt);
+  if (rewritten === undefined) return undefined;
+  const script = new vm.Script(WRAPPER_HEAD + rewritten + WRAPPER_TAIL, { filename, cachedData });
+  return { script, withDynamicImport: true };
 }
 
 function runtime() {
@@ -143,35 +249,53 @@ function runtime() {
 
 /**
  * Installs the cache for this process. `use` reads `cacheFile` (a missing one leaves Node as it is);
- * `produce` compiles every cacheable module itself and writes `cacheFile` when the process exits.
+ * `produce` compiles every module it can itself and writes `cacheFile` when the process exits.
+ * `dynamicImports` (produce) says where the `import(` calls of the modules that have them are.
  */
-export function installCompileCache(cacheFile: string, mode: "use" | "produce"): CompileCacheStats {
+export function installCompileCache(
+  cacheFile: string,
+  mode: "use" | "produce",
+  dynamicImports: DynamicImportTable = new Map(),
+): CompileCacheStats {
   const stats: CompileCacheStats = { mode: "off", fromCache: 0, rejected: 0, compiled: 0 };
   (globalThis as Record<symbol, unknown>)[STATS] = stats;
-  const proto = (Module as unknown as ModuleInternals).prototype;
+  const proto = M.prototype;
   const original = proto._compile;
 
   if (mode === "produce") {
-    const produced: { file: string; source: string; script: vm.Script }[] = [];
+    const produced: { file: string; source: string; script: vm.Script; dynamicImportsAt?: number[] }[] = [];
     stats.mode = "produce";
     proto._compile = function (content, filename, format) {
-      if (format === "module" || !cacheable(content)) return original.call(this, content, filename, format);
-      let script: vm.Script;
+      if (format === "module") return original.call(this, content, filename, format);
+      let dynamicImportsAt: number[] | undefined;
+      if (!cacheable(content)) {
+        const known = dynamicImports.get(filename);
+        if (!known || known.sha256 !== sha256(content)) return original.call(this, content, filename, format);
+        dynamicImportsAt = known.at;
+      }
+      let compiled: Compiled | undefined;
       try {
-        script = compile(filename, content);
+        compiled = compile(filename, content, dynamicImportsAt);
       } catch {
         // Not a CommonJS script after all (require of an ES module): Node's loader knows what to do.
-        return original.call(this, content, filename, format);
       }
-      produced.push({ file: filename, source: content, script });
+      if (!compiled) return original.call(this, content, filename, format);
+      const script = compiled.script;
+      produced.push({
+        file: filename,
+        source: content,
+        script,
+        ...(dynamicImportsAt ? { dynamicImportsAt } : {}),
+      });
       stats.compiled++;
-      return runModule(this, filename, script);
+      return runModule(this, filename, compiled, original);
     };
     process.once("exit", () => {
       const modules = produced.map((p) => ({
         file: p.file,
         source: p.source,
         data: p.script.createCachedData(),
+        ...(p.dynamicImportsAt ? { dynamicImportsAt: p.dynamicImportsAt } : {}),
       }));
       const partial = `${cacheFile}.partial`;
       writeFileSync(partial, encodeCache(modules, runtime()), { mode: 0o644 });
@@ -195,16 +319,17 @@ export function installCompileCache(cacheFile: string, mode: "use" | "produce"):
   }
   stats.mode = "use";
   proto._compile = function (content, filename, format) {
-    const cachedData =
-      format === "module" || !cacheable(content) ? undefined : cache.lookup(filename, content);
-    if (!cachedData) {
+    const entry = format === "module" ? undefined : cache.lookup(filename, content);
+    // An entry without import positions is only for a module that has no `import(` call.
+    const usable = entry && (entry.dynamicImportsAt || cacheable(content));
+    const compiled = usable ? compile(filename, content, entry.dynamicImportsAt, entry.data) : undefined;
+    if (!compiled) {
       stats.compiled++;
       return original.call(this, content, filename, format);
     }
-    const script = compile(filename, content, cachedData);
-    if (script.cachedDataRejected) stats.rejected++;
+    if (compiled.script.cachedDataRejected) stats.rejected++;
     else stats.fromCache++;
-    return runModule(this, filename, script);
+    return runModule(this, filename, compiled, original);
   };
   return stats;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, GuestDiedError, retryOnKernelPanic } from "../../../image/vm/qemu";
-import { waitForWizard } from "../../vm/guest";
+import { waitForConsoleInfo, waitForWizard } from "../../vm/guest";
 import { selfSignedPair } from "../http/self-signed";
 
 const dir = mkdtempSync(path.join(tmpdir(), "freehold-wait-wizard-"));
@@ -93,6 +93,21 @@ describe("waitForWizard (the time-to-wizard poll)", () => {
     expect(failure).toBeInstanceOf(GuestDiedError);
     expect((failure as GuestDiedError).message).toMatch(
       /^the guest's kernel panicked before the wizard answered \(last: .*ECONNREFUSED.*\)\.\n[\s\S]*Fatal exception/,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe("waitForConsoleInfo", () => {
+  it("gives up at once when the guest died before the console showed the wizard's details", async () => {
+    const exited = {
+      serialText: () => "Welcome to Debian\n",
+      tail: () => "Welcome to Debian",
+      dead: () => ({ reason: "QEMU exited (code 1)", kernelPanic: false }),
+    };
+    const started = Date.now();
+    await expect(waitForConsoleInfo(exited, 60_000)).rejects.toThrow(
+      /^QEMU exited \(code 1\) before the console showed the URL, setup code and fingerprint\./,
     );
     expect(Date.now() - started).toBeLessThan(10_000);
   });

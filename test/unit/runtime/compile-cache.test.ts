@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -7,10 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CompileCacheStats,
   cacheable,
+  DYNAMIC_IMPORT_NAME,
   decodeCache,
   describeCompileCache,
   encodeCache,
+  parseDynamicImportTable,
+  rewriteDynamicImports,
+  sha256,
 } from "../../../app/lib/runtime/compile-cache";
+import { dynamicImportPositions } from "../../../image/dynamic-imports";
 // @ts-expect-error: a plain .mjs build script without declarations
 import { bundleCompileCache } from "../../../scripts/bundle-compile-cache.mjs";
 
@@ -19,26 +24,43 @@ const dir = mkdtempSync(path.join(tmpdir(), "freehold-compile-cache-"));
 const preload = path.join(dir, "compile-cache.cjs");
 const cacheFile = path.join(dir, "compile-cache.bin");
 
-// A small app: a module with functions compiled lazily, one that imports dynamically (never taken
-// from the cache), and a main that prints what it computed and the preload's figures.
+// A small app: a module with functions compiled lazily, one in a subfolder that imports
+// dynamically (a built-in, a file relative to itself, a package that has an ES module and a
+// CommonJS build), and a main that prints what it computed and the preload's figures.
 const LIB = `exports.label = () => "lib-one";\nexports.sum = (n) => { let s = 0; for (let i = 1; i <= n; i++) s += i; return s; };\n`;
-const DYNAMIC = `exports.load = () => import("node:path").then((m) => m.basename("/x/dynamic.txt"));\n`;
+const DYNAMIC = `// Not a call: import("nothing") in a comment, nor "import(x)" in a string.
+exports.load = async () => {
+  const base = (await import("node:path")).basename("/x/dynamic.txt");
+  const near = (await import ("../data/value.mjs")).value;
+  const pkg = (await import("pkg")).flavour;
+  return [base, near, pkg, "import(x)"].join(" ");
+};
+`;
 const MAIN = `const lib = require("./lib.cjs");
-const dynamic = require("./dynamic.cjs");
+const dynamic = require("./sub/dynamic.cjs");
 dynamic.load().then((base) => {
   console.log(JSON.stringify({ label: lib.label(), sum: lib.sum(10), base, stats: globalThis[Symbol.for("freehold.compile-cache")] }));
 });
 `;
+const LOADED = "dynamic.txt near-esm pkg-esm import(x)";
+const dynamicFile = path.join(dir, "sub", "dynamic.cjs");
+const tableFile = path.join(dir, "dynamic-imports.json");
 
 type Output = { label: string; sum: number; base: string; stats: CompileCacheStats };
 
-async function start(mode: "produce" | "use", flags: string[] = []): Promise<Output> {
+async function start(mode: "produce" | "use", flags: string[] = [], table?: string): Promise<Output> {
   const { stdout } = await run(
     process.execPath,
     [...flags, "--require", preload, path.join(dir, "main.cjs")],
     {
-      cwd: dir,
-      env: { PATH: process.env.PATH, NODE_ENV: "production", FREEHOLD_COMPILE_CACHE: mode },
+      // Elsewhere than the app: imports resolve from their module, not from the working directory.
+      cwd: tmpdir(),
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: "production",
+        FREEHOLD_COMPILE_CACHE: mode,
+        ...(table ? { FREEHOLD_COMPILE_CACHE_IMPORTS: table } : {}),
+      },
       timeout: 30_000,
     },
   );
@@ -47,9 +69,21 @@ async function start(mode: "produce" | "use", flags: string[] = []): Promise<Out
 
 beforeAll(async () => {
   await bundleCompileCache({ outfile: preload });
+  mkdirSync(path.join(dir, "sub"));
+  mkdirSync(path.join(dir, "data"));
+  mkdirSync(path.join(dir, "node_modules", "pkg"), { recursive: true });
   writeFileSync(path.join(dir, "lib.cjs"), LIB);
-  writeFileSync(path.join(dir, "dynamic.cjs"), DYNAMIC);
+  writeFileSync(dynamicFile, DYNAMIC);
+  writeFileSync(path.join(dir, "data", "value.mjs"), 'export const value = "near-esm";\n');
+  writeFileSync(
+    path.join(dir, "node_modules", "pkg", "package.json"),
+    JSON.stringify({ name: "pkg", exports: { import: "./esm.mjs", require: "./cjs.cjs" } }),
+  );
+  writeFileSync(path.join(dir, "node_modules", "pkg", "esm.mjs"), 'export const flavour = "pkg-esm";\n');
+  writeFileSync(path.join(dir, "node_modules", "pkg", "cjs.cjs"), 'exports.flavour = "pkg-cjs";\n');
   writeFileSync(path.join(dir, "main.cjs"), MAIN);
+  const at = await dynamicImportPositions(DYNAMIC);
+  writeFileSync(tableFile, JSON.stringify({ [dynamicFile]: { sha256: sha256(DYNAMIC), at } }));
 }, 30_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -85,11 +119,22 @@ describe("the cache file", () => {
   it("gives each module back its own data, and only for the same source", () => {
     const cache = decodeCache(encodeCache(modules, runtime));
     expect(cache.runtime).toEqual(runtime);
-    expect(cache.lookup("/opt/freehold/a.js", "a()")?.toString()).toBe("AAAA");
-    expect(cache.lookup("/opt/freehold/b.js", "bb()")?.toString()).toBe("BBBBBB");
+    expect(cache.lookup("/opt/freehold/a.js", "a()")?.data.toString()).toBe("AAAA");
+    expect(cache.lookup("/opt/freehold/b.js", "bb()")?.data.toString()).toBe("BBBBBB");
+    expect(cache.lookup("/opt/freehold/a.js", "a()")?.dynamicImportsAt).toBeUndefined();
     // Same length, other text: V8 would not notice, the cache must.
     expect(cache.lookup("/opt/freehold/a.js", "b()")).toBeUndefined();
     expect(cache.lookup("/opt/freehold/c.js", "a()")).toBeUndefined();
+  });
+
+  it("keeps where a module's import() calls are", () => {
+    const withImports = [
+      ...modules,
+      { file: "/opt/freehold/c.js", source: "a()", data: Buffer.from("AAAA"), dynamicImportsAt: [0, 9] },
+    ];
+    const cache = decodeCache(encodeCache(withImports, runtime));
+    expect(cache.lookup("/opt/freehold/c.js", "a()")).toMatchObject({ dynamicImportsAt: [0, 9] });
+    expect(cache.lookup("/opt/freehold/c.js", "a()")?.data.toString()).toBe("AAAA");
   });
 
   it("refuses what is not a cache file, or one cut short", () => {
@@ -101,20 +146,77 @@ describe("the cache file", () => {
   });
 });
 
+describe("rewriting a module's import() calls", () => {
+  const source = 'a = import("x"); b = import ( y );';
+
+  it("turns each import keyword at the given positions into the helper's name", () => {
+    expect(rewriteDynamicImports(source, [4, 21])).toBe(
+      `a = ${DYNAMIC_IMPORT_NAME}("x"); b = ${DYNAMIC_IMPORT_NAME} ( y );`,
+    );
+  });
+
+  it("refuses positions that do not point at an import( call of this text", () => {
+    expect(rewriteDynamicImports(source, [5])).toBeUndefined();
+    expect(rewriteDynamicImports(source, [21, 4])).toBeUndefined();
+    expect(rewriteDynamicImports("an important(call)", [3])).toBeUndefined();
+  });
+
+  it("reads the build's table, and refuses one that is not a table of ascending positions", () => {
+    const hash = sha256(source);
+    const table = parseDynamicImportTable(
+      JSON.stringify({ "/opt/freehold/x.js": { sha256: hash, at: [4, 21] } }),
+    );
+    expect(table.get("/opt/freehold/x.js")).toEqual({ sha256: hash, at: [4, 21] });
+    for (const bad of [
+      [],
+      { "x.js": { sha256: hash, at: [4] } },
+      { "/x.js": { sha256: "abc", at: [4] } },
+      { "/x.js": { sha256: hash, at: [] } },
+      { "/x.js": { sha256: hash, at: [21, 4] } },
+      { "/x.js": { sha256: hash, at: [-1] } },
+    ])
+      expect(() => parseDynamicImportTable(JSON.stringify(bad))).toThrow(/dynamic import table/);
+  });
+});
+
 describe("a real node with the preload", () => {
   it("records the cache, then runs the same modules from it", async () => {
     const produced = await start("produce");
-    expect(produced).toMatchObject({ label: "lib-one", sum: 55, base: "dynamic.txt" });
+    expect(produced).toMatchObject({ label: "lib-one", sum: 55, base: LOADED });
     expect(produced.stats.mode).toBe("produce");
-    // main and lib; the module with import() is compiled by Node itself.
+    // main and lib; without the build's table the module with import() is compiled by Node itself.
     expect(produced.stats.compiled).toBe(2);
 
     const used = await start("use");
-    expect(used).toMatchObject({ label: "lib-one", sum: 55, base: "dynamic.txt" });
+    expect(used).toMatchObject({ label: "lib-one", sum: 55, base: LOADED });
     expect(used.stats).toMatchObject({ mode: "use", fromCache: 2, rejected: 0, compiled: 1 });
     expect(describeCompileCache(used.stats)).toBe(
       "code cache: 2 modules from the cache, 0 refused by V8, 1 compiled from source",
     );
+  }, 60_000);
+
+  it("runs a module that calls import() from the cache, each import resolved as Node would", async () => {
+    const produced = await start("produce", [], tableFile);
+    expect(produced).toMatchObject({ base: LOADED });
+    expect(produced.stats.compiled).toBe(3);
+
+    const used = await start("use");
+    expect(used).toMatchObject({ label: "lib-one", sum: 55, base: LOADED });
+    expect(used.stats).toMatchObject({ mode: "use", fromCache: 3, rejected: 0, compiled: 0 });
+  }, 60_000);
+
+  it("leaves a module to Node when the build's table is for other text", async () => {
+    writeFileSync(tableFile, JSON.stringify({ [dynamicFile]: { sha256: sha256(`${DYNAMIC} `), at: [97] } }));
+    try {
+      const produced = await start("produce", [], tableFile);
+      expect(produced).toMatchObject({ base: LOADED });
+      expect(produced.stats.compiled).toBe(2);
+      const used = await start("use");
+      expect(used.stats).toMatchObject({ fromCache: 2, compiled: 1 });
+    } finally {
+      const at = await dynamicImportPositions(DYNAMIC);
+      writeFileSync(tableFile, JSON.stringify({ [dynamicFile]: { sha256: sha256(DYNAMIC), at } }));
+    }
   }, 60_000);
 
   it("compiles a changed module from its new source, even at the same length", async () => {
@@ -136,14 +238,14 @@ describe("a real node with the preload", () => {
     const same = await start("use", ["--no-turbofan", "--no-sparkplug"]);
     expect(same.stats).toMatchObject({ fromCache: 2, rejected: 0 });
     const other = await start("use");
-    expect(other).toMatchObject({ label: "lib-one", sum: 55, base: "dynamic.txt" });
+    expect(other).toMatchObject({ label: "lib-one", sum: 55, base: LOADED });
     expect(other.stats).toMatchObject({ fromCache: 0, rejected: 2 });
   }, 60_000);
 
   it("starts without the cache, and says why, when the file is damaged or from another node", async () => {
     writeFileSync(cacheFile, "garbage");
     const damaged = await start("use");
-    expect(damaged).toMatchObject({ label: "lib-one", sum: 55, base: "dynamic.txt" });
+    expect(damaged).toMatchObject({ label: "lib-one", sum: 55, base: LOADED });
     expect(damaged.stats).toMatchObject({ mode: "off", fromCache: 0 });
     expect(describeCompileCache(damaged.stats)).toContain("not a Freehold code cache");
 

@@ -1,10 +1,20 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { BootOptionsSchema, qemuArgv, trackChild } from "../../../image/vm/qemu";
+import { exitsWithin, trackChild } from "../../../image/children";
+import { BootOptionsSchema, qemuArgv } from "../../../image/vm/qemu";
 
 const sh = (script: string) => spawn("sh", ["-c", script], { stdio: ["ignore", "ignore", "pipe"] });
 
-describe("the VM harness's children (QEMU, swtpm)", () => {
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("children of the build and the VM harness (QEMU, swtpm, the code cache's web app)", () => {
   it("records the exit code and keeps only the tail of stderr", async () => {
     const tracked = trackChild(sh("printf 'early noise 0123456789 last words' >&2; exit 3"), 10);
     expect(tracked.exitCode()).toBeUndefined();
@@ -27,6 +37,35 @@ describe("the VM harness's children (QEMU, swtpm)", () => {
     expect(await tracked.exited).toBeNull();
     expect(tracked.exitCode()).toBeNull();
   });
+
+  it("tells whether a child exits within a time limit", async () => {
+    const child = sh("sleep 30");
+    const tracked = trackChild(child, 100);
+    expect(await exitsWithin(tracked, 200)).toBe(false);
+    child.kill("SIGTERM");
+    expect(await exitsWithin(tracked, 5_000)).toBe(true);
+    expect(await exitsWithin(trackChild(sh("exit 0"), 10), 5_000)).toBe(true);
+  });
+
+  it("kills a tracked child when the process that started it is interrupted", async () => {
+    const runner = spawn(process.execPath, ["--import", "tsx", "test/unit/image/tracked-child-runner.ts"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const pid = await new Promise<number>((resolve, reject) => {
+      runner.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+      runner.once("exit", (code) =>
+        reject(new Error(`the runner exited (${code}) before it started its child`)),
+      );
+    });
+    expect(alive(pid)).toBe(true);
+    const exited = new Promise<number | null>((resolve) => runner.once("exit", (code) => resolve(code)));
+    runner.kill("SIGINT");
+    expect(await exited).toBe(130);
+    // The sleep is the runner's child; once killed it is reaped by init (or lingers as a zombie
+    // only until then), so poll briefly.
+    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid)).toBe(false);
+  }, 30_000);
 });
 
 describe("the QEMU argv for extra disks", () => {
