@@ -155,8 +155,27 @@ function ssh(
   input?: string,
   timeoutMs = 120_000,
 ): { code: number; out: string; err: string } {
-  const r = spawnSync("ssh", [...sshArgs(g), command], { input, encoding: "utf8", timeout: timeoutMs });
-  return { code: r.status ?? -1, out: r.stdout ?? "", err: r.stderr ?? "" };
+  const r = sshOnce(g, command, input, timeoutMs);
+  return { code: r.status ?? -1, out: r.stdout?.toString() ?? "", err: r.stderr?.toString() ?? "" };
+}
+
+/**
+ * sshd (OpenSSH 10, PerSourcePenalties) turns away for a while a source whose connections ended
+ * before a login. ssh-audit's connections do, and some of them only end when sshd's login grace
+ * time runs out, after the audit: so this host can be refused again minutes later. Such a refusal
+ * comes before the key exchange (the command never ran), so it is safe to wait and connect again.
+ */
+const REFUSED_BEFORE_LOGIN = /kex_exchange_identification|Not allowed at this time/;
+const PENALTY_WAIT_MS = 10 * 60_000;
+
+function sshOnce(g: Guest, command: string, input: string | Buffer | undefined, timeoutMs: number) {
+  const deadline = Date.now() + PENALTY_WAIT_MS;
+  for (;;) {
+    const r = spawnSync("ssh", [...sshArgs(g), command], { input, timeout: timeoutMs });
+    const refused = r.status === 255 && REFUSED_BEFORE_LOGIN.test(r.stderr?.toString() ?? "");
+    if (!refused || Date.now() > deadline) return r;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
+  }
 }
 
 function sshArgs(g: Guest): string[] {
@@ -173,7 +192,7 @@ function sshArgs(g: Guest): string[] {
 
 /** Writes `data` to a file in the owner's home on the guest (over ssh's stdin: bytes, no scp). */
 function upload(g: Guest, data: Buffer, name: string): void {
-  const r = spawnSync("ssh", [...sshArgs(g), `cat > ${name}`], { input: data, timeout: 120_000 });
+  const r = sshOnce(g, `cat > ${name}`, data, 120_000);
   if (r.status !== 0) throw new Error(`upload of ${name} failed (${r.status}): ${r.stderr?.toString()}`);
 }
 
