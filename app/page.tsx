@@ -2,7 +2,7 @@ import { connection } from "next/server";
 import { db } from "./_server/db";
 import { readEnv } from "./lib/env";
 import { formatBytes } from "./lib/format";
-import { hardwareProfile } from "./lib/hardware/profile";
+import { detectHardware } from "./lib/hardware/detect";
 
 const DISK_KIND_LABEL = {
   sd: "SD card",
@@ -17,7 +17,7 @@ export default async function Home() {
   await connection();
   const env = readEnv();
   const [hardware, claim] = await Promise.all([
-    hardwareProfile(),
+    detectHardware(),
     db().setupClaim.findUnique({ where: { id: 1 } }),
   ]);
   const { cpu, memory, disks } = hardware;

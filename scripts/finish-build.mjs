@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // Completes `next build` into a self-contained .next/standalone: our server bundled as
-// server.cjs (next, the native addons and systeminformation stay external: the traced node_modules
-// has them, so the server and the pages share one copy of each; node-pty comes
+// server.cjs (next and the native addons stay external; the traced node_modules has them, node-pty
 // through next.config.ts's outputFileTracingIncludes; ws is bundled), its code-cache preload as
 // compile-cache.cjs (the image build records the cache itself), freehold-agent bundled as
 // agent.mjs (zod inside; only node-pty external, loaded from the same node_modules), plus the static
@@ -27,7 +26,7 @@ await build({
   // cached code cannot make dynamic imports (app/lib/runtime/compile-cache.ts).
   format: "cjs",
   supported: { "dynamic-import": false },
-  external: ["next", "better-sqlite3", "node-pty", "systeminformation"],
+  external: ["next", "better-sqlite3", "node-pty"],
   logLevel: "warning",
 });
 rmSync(`${out}/server.mjs`, { force: true });

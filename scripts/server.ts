@@ -19,7 +19,6 @@ import path from "node:path";
 import next from "next";
 import { migrate } from "../app/lib/db/migrate";
 import { readEnv } from "../app/lib/env";
-import { hardwareProfile } from "../app/lib/hardware/profile";
 import { checkRequest, contentSecurityPolicy, type HostPolicy } from "../app/lib/http/guard";
 import { waitForTlsPair } from "../app/lib/http/tls-pair";
 import { sampler } from "../app/lib/metrics/sampler";
@@ -51,11 +50,6 @@ async function main(): Promise<void> {
   const env = readEnv();
   const dev = process.env.NODE_ENV !== "production";
   const dir = process.cwd();
-
-  // The first page shows the hardware: detect it now, its tools running beside Node's own start-up.
-  hardwareProfile().catch((error: unknown) =>
-    console.warn(`freehold-web: hardware detection failed, the first page will try again: ${error}`),
-  );
 
   const { applied } = migrate(env.databaseFile, env.migrationsDir);
   if (applied.length > 0) console.log(`freehold-web: applied migrations ${applied.join(", ")}`);

@@ -8,7 +8,7 @@ import { audit } from "../lib/audit";
 import { isClaimed } from "../lib/auth/claim";
 import { modelById } from "../lib/catalog/models";
 import { readEnv } from "../lib/env";
-import { hardwareProfile } from "../lib/hardware/profile";
+import { detectHardware } from "../lib/hardware/detect";
 import { agentExecutor } from "../lib/plan/agent-executor";
 import { buildPlan, nodesToInstall } from "../lib/plan/build";
 import { type Executor, ensureRunning } from "../lib/plan/engine";
@@ -54,9 +54,15 @@ export async function hasDraftSecret(name: SecretName): Promise<boolean> {
   return (await db().planSecret.count({ where: { planId: "draft", name } })) > 0;
 }
 
-/** This box's hardware, detected at most once a minute (app/lib/hardware/profile.ts). */
+let hardwareCache: { at: number; profile: Promise<HardwareProfile> } | null = null;
 export function hardware(): Promise<HardwareProfile> {
-  return hardwareProfile();
+  if (!hardwareCache || Date.now() - hardwareCache.at > 60_000) {
+    hardwareCache = { at: Date.now(), profile: detectHardware() };
+    hardwareCache.profile.catch(() => {
+      hardwareCache = null;
+    });
+  }
+  return hardwareCache.profile;
 }
 
 /** The recommendations library's view of the box with the current choices; null if it fails. */
