@@ -29,7 +29,7 @@ export interface TrackedChild {
   exited: Promise<number | null>;
   /** undefined while the child runs; then its exit code, or null (a signal, or spawn failed). */
   exitCode: () => number | null | undefined;
-  /** The last `stderrLimit` characters of its stderr (when stderr is a pipe). */
+  /** The last `stderrLimit` characters of its stderr (when stderr is a pipe; none for a limit of 0). */
   stderr: () => string;
 }
 
@@ -41,9 +41,11 @@ export function trackChild(child: ChildProcess, stderrLimit: number): TrackedChi
   installCleanup();
   running.add(child);
   let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString("utf8")).slice(-stderrLimit);
-  });
+  // 0 keeps nothing (the caller reads stderr itself); slice(-0) would keep all of it.
+  if (stderrLimit > 0)
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString("utf8")).slice(-stderrLimit);
+    });
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => {
     child.once("exit", (code) => {

@@ -88,7 +88,8 @@ export async function recordCompileCache(
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const tracked = trackChild(child, 4096);
+    // Its output is kept below (stdout and stderr together), not by the tracker.
+    const tracked = trackChild(child, 0);
     const collect = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-64 * 1024);
     };

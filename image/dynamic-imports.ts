@@ -12,6 +12,7 @@ import {
   cacheable,
   DYNAMIC_IMPORT_NAME,
   type DynamicImportTable,
+  importCallAt,
   sha256,
 } from "../app/lib/runtime/compile-cache";
 
@@ -37,7 +38,7 @@ export async function dynamicImportPositions(source: string): Promise<number[] |
   if (imports.length === 0 || imports.some((i) => i.t !== DYNAMIC)) return undefined;
   const at = imports.map((i) => i.ss).sort((a, b) => a - b);
   // The lexer's start must be the keyword itself, followed by the call's parenthesis.
-  if (!at.every((p) => /^import\s*\(/.test(source.slice(p, p + 64)))) return undefined;
+  if (!at.every((p) => importCallAt(source, p))) return undefined;
   return at;
 }
 

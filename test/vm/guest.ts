@@ -12,22 +12,39 @@ export function checkAlive(vm: Pick<Vm, "dead" | "tail">, what: string): void {
     throw new GuestDiedError(`${death.reason} before ${what}.\nSerial console tail:\n${vm.tail(40)}`, death);
 }
 
-export async function waitForSelftest(vm: Vm, timeoutMs: number): Promise<SelftestReport> {
-  const file = vm.portLogs[SELFTEST_PORT];
-  if (!file) throw new Error("the VM was started without the self-test port");
+/**
+ * The one wait on a booted guest: `read` until it yields something, failing at once (with the
+ * console's tail) when the guest dies, and after `timeoutMs` with `timedOut`'s message and the tail.
+ */
+export function untilGuestShows<T>(
+  vm: Pick<Vm, "dead" | "tail">,
+  what: string | (() => string),
+  read: () => T | undefined | Promise<T | undefined>,
+  opts: { timeoutMs: number; intervalMs: number; timedOut: () => string },
+): Promise<T> {
   return pollUntil(
-    () => {
-      const parsed = parseSelftest(existsSync(file) ? readFileSync(file, "utf8") : "");
-      if (parsed) return parsed;
-      checkAlive(vm, "the self-test reported");
+    async () => {
+      const value = await read();
+      if (value !== undefined) return value;
+      checkAlive(vm, typeof what === "string" ? what : what());
       return undefined;
     },
     {
-      timeoutMs,
-      intervalMs: 1000,
-      timedOut: () =>
-        new Error(`No self-test report after ${timeoutMs / 1000} s.\nSerial console tail:\n${vm.tail(40)}`),
+      timeoutMs: opts.timeoutMs,
+      intervalMs: opts.intervalMs,
+      timedOut: () => new Error(`${opts.timedOut()}\nSerial console tail:\n${vm.tail(40)}`),
     },
+  );
+}
+
+export async function waitForSelftest(vm: Vm, timeoutMs: number): Promise<SelftestReport> {
+  const file = vm.portLogs[SELFTEST_PORT];
+  if (!file) throw new Error("the VM was started without the self-test port");
+  return untilGuestShows(
+    vm,
+    "the self-test reported",
+    () => parseSelftest(existsSync(file) ? readFileSync(file, "utf8") : "") ?? undefined,
+    { timeoutMs, intervalMs: 1000, timedOut: () => `No self-test report after ${timeoutMs / 1000} s.` },
   );
 }
 
@@ -49,18 +66,14 @@ export async function waitForConsoleInfo(
   vm: Pick<Vm, "serialText" | "dead" | "tail">,
   timeoutMs: number,
 ): Promise<ConsoleInfo> {
-  return pollUntil(
-    () => {
-      const info = consoleInfo(vm.serialText());
-      if (info) return info;
-      checkAlive(vm, "the console showed the URL, setup code and fingerprint");
-      return undefined;
-    },
+  return untilGuestShows(
+    vm,
+    "the console showed the URL, setup code and fingerprint",
+    () => consoleInfo(vm.serialText()) ?? undefined,
     {
       timeoutMs,
       intervalMs: 1000,
-      timedOut: () =>
-        new Error(`The console does not show the URL, setup code and fingerprint.\n${vm.tail(40)}`),
+      timedOut: () => "The console does not show the URL, setup code and fingerprint.",
     },
   );
 }
@@ -153,7 +166,9 @@ export async function waitForWizard(
   let last = "no answer yet";
   const deadline = Date.now() + timeoutMs;
   const answerTimeout = () => Math.max(1000, Math.min(WIZARD_ANSWER_TIMEOUT_MS, deadline - Date.now()));
-  return pollUntil(
+  return untilGuestShows(
+    vm,
+    () => `the wizard answered (last: ${last})`,
     async () => {
       try {
         let answer = await httpsGet(port, "/", answerTimeout(), host, WIZARD_HANDSHAKE_TIMEOUT_MS);
@@ -171,14 +186,12 @@ export async function waitForWizard(
       } catch (error) {
         last = (error as Error).message;
       }
-      checkAlive(vm, `the wizard answered (last: ${last})`);
       return undefined;
     },
     {
       timeoutMs,
       intervalMs: 500,
-      timedOut: () =>
-        new Error(`The wizard did not answer within ${timeoutMs / 1000} s (last: ${last}).\n${vm.tail(40)}`),
+      timedOut: () => `The wizard did not answer within ${timeoutMs / 1000} s (last: ${last}).`,
     },
   );
 }

@@ -82,6 +82,14 @@ export function parseDynamicImportTable(json: string): DynamicImportTable {
 }
 
 /**
+ * Whether `position` in `source` starts an `import(` call's keyword: the one test the image build
+ * (which finds the calls) and the preload (which rewrites them) share, so they cannot disagree.
+ */
+export function importCallAt(source: string, position: number): boolean {
+  return /^import\s*\(/.test(source.slice(position, position + 64));
+}
+
+/**
  * The text V8 compiles for a module whose `import(` calls are at `at`: each `import` keyword becomes
  * the wrapper's extra parameter. undefined when the text is not what the positions were found in.
  */
@@ -89,7 +97,7 @@ export function rewriteDynamicImports(source: string, at: readonly number[]): st
   let out = "";
   let from = 0;
   for (const position of at) {
-    if (position < from || !/^import\s*\(/.test(source.slice(position, position + 64))) return undefined;
+    if (position < from || !importCallAt(source, position)) return undefined;
     out += source.slice(from, position) + DYNAMIC_IMPORT_NAME;
     from = position + "import".length;
   }

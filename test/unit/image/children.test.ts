@@ -23,6 +23,12 @@ describe("children of the build and the VM harness (QEMU, swtpm, the code cache'
     expect(tracked.stderr()).toBe("last words");
   });
 
+  it("keeps no stderr at all for a limit of 0 (the caller keeps its own)", async () => {
+    const tracked = trackChild(sh("printf 'noise' >&2; exit 0"), 0);
+    expect(await tracked.exited).toBe(0);
+    expect(tracked.stderr()).toBe("");
+  });
+
   it("reads a kill as an exit with no code", async () => {
     const child = sh("sleep 30");
     const tracked = trackChild(child, 100);

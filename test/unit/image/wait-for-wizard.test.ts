@@ -78,7 +78,7 @@ describe("waitForWizard (the time-to-wizard poll)", () => {
   it("keeps polling while nothing listens and then names what it last saw, with the console's tail", async () => {
     const closed = await freePort();
     await expect(waitForWizard(console, closed, 1500)).rejects.toThrow(
-      /did not answer within 1\.5 s \(last: .*ECONNREFUSED.*\)\.\n\[console tail\]/,
+      /did not answer within 1\.5 s \(last: .*ECONNREFUSED.*\)\.\nSerial console tail:\n\[console tail\]/,
     );
   });
 
