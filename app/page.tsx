@@ -1,5 +1,6 @@
+import { redirect } from "next/navigation";
 import { connection } from "next/server";
-import { db } from "./_server/db";
+import { readSetupStage } from "./lib/db/setup-stage";
 import { readEnv } from "./lib/env";
 import { formatBytes } from "./lib/format";
 import { detectHardware } from "./lib/hardware/detect";
@@ -13,13 +14,19 @@ const DISK_KIND_LABEL = {
   other: "other",
 } as const;
 
+/**
+ * The address the console shows. On the box it leads straight into the wizard (its claim page
+ * until someone owns the box; /setup sends an owner on, and anyone else to the login): the box's
+ * hardware is for its owner (the wizard's hardware step, the dashboard), not for whoever is on the
+ * network, and detecting it (lscpu, lsblk, dmidecode) would hold up the first page a new owner
+ * waits for. The preview shows the developer's own machine here.
+ */
 export default async function Home() {
   await connection();
   const env = readEnv();
-  const [hardware, claim] = await Promise.all([
-    detectHardware(),
-    db().setupClaim.findUnique({ where: { id: 1 } }),
-  ]);
+  if (env.FREEHOLD_MODE === "appliance") redirect("/setup");
+  const hardware = await detectHardware();
+  const claimed = readSetupStage(env.databaseFile) !== "unclaimed";
   const { cpu, memory, disks } = hardware;
 
   return (
@@ -91,10 +98,10 @@ export default async function Home() {
 
       <section className="card" aria-labelledby="claim-heading">
         <h2 id="claim-heading">Setup</h2>
-        <p data-testid="claim-state">{claim?.claimedAt ? "This box has an owner." : "Not claimed yet."}</p>
+        <p data-testid="claim-state">{claimed ? "This box has an owner." : "Not claimed yet."}</p>
         <p>
-          <a className="button" href={claim?.claimedAt ? "/login" : "/setup"}>
-            {claim?.claimedAt ? "Sign in" : "Claim this box"}
+          <a className="button" href={claimed ? "/login" : "/setup"}>
+            {claimed ? "Sign in" : "Claim this box"}
           </a>
         </p>
       </section>

@@ -110,9 +110,11 @@ export async function recordCompileCache(
         answer = await get(port, "/").catch(() => undefined);
         if (!answer) await new Promise((r) => setTimeout(r, 500));
       }
-      // The wizard's first page, as the owner's browser would ask for it (the box may redirect).
+      // The pages a new owner's browser asks for first: "/" (on the box, a redirect into the wizard;
+      // this preview run renders the page the redirect comes from) and the claim page.
       if (answer.location) answer = await get(port, new URL(answer.location, "http://localhost").pathname);
-      ctx.info(`first page answered ${answer.status} in the image's root`);
+      const claim = await get(port, "/setup");
+      ctx.info(`first pages answered ${answer.status} and ${claim.status} in the image's root`);
       child.kill("SIGTERM");
       if (!(await exitsWithin(tracked, STOP_TIMEOUT_MS)))
         die(

@@ -1,7 +1,7 @@
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
 import { requireOwner } from "../_server/session";
-import { setupStage } from "../_server/setup";
+import { setupStage } from "../_server/stage";
 
 /** The dashboard: only for the signed-in owner, and only once setup is done. */
 export default async function DashboardLayout({ children }: { children: ReactNode }) {

@@ -1,6 +1,6 @@
 import { redirect } from "next/navigation";
 import type { ReactNode } from "react";
-import { setupStage } from "../_server/setup";
+import { setupStage } from "../_server/stage";
 
 /** The wizard: closed for good once setup is done (every page redirects to the dashboard). */
 export default async function SetupLayout({ children }: { children: ReactNode }) {

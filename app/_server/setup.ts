@@ -5,7 +5,6 @@ import type { SecretName } from "../_schemas/ops";
 import type { Recommendation } from "../_schemas/recommend";
 import { type WizardDraft, WizardDraftSchema } from "../_schemas/wizard";
 import { audit } from "../lib/audit";
-import { isClaimed } from "../lib/auth/claim";
 import { modelById } from "../lib/catalog/models";
 import { readEnv } from "../lib/env";
 import { detectHardware } from "../lib/hardware/detect";
@@ -16,15 +15,6 @@ import { previewExecutor } from "../lib/plan/preview";
 import { generateRecoveryKey, generateRepositoryPassword } from "../lib/plan/secrets";
 import { recommend } from "../lib/recommend";
 import { db } from "./db";
-
-export type SetupStage = "unclaimed" | "wizard" | "done";
-
-/** unclaimed → (claim) → wizard → (plan applied, every step verified) → done. */
-export async function setupStage(): Promise<SetupStage> {
-  if (!(await isClaimed(db()))) return "unclaimed";
-  const done = await db().plan.findFirst({ where: { kind: "setup", status: "done" } });
-  return done ? "done" : "wizard";
-}
 
 export async function readDraft(): Promise<WizardDraft> {
   const row = await db().wizardDraft.findUnique({ where: { id: 1 } });

@@ -1,6 +1,6 @@
 import "server-only";
 import { problem } from "./http";
-import { setupStage } from "./setup";
+import { setupStage } from "./stage";
 
 /** Setup route handlers answer 403 unless the box is claimed and setup is not finished. */
 export async function wizardClosed(): Promise<Response | null> {

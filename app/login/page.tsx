@@ -1,6 +1,6 @@
 import { redirect } from "next/navigation";
 import { currentOwner } from "../_server/session";
-import { setupStage } from "../_server/setup";
+import { setupStage } from "../_server/stage";
 import { LoginForm } from "./login-form";
 
 export const metadata = { title: "Sign in · Freehold" };

@@ -11,6 +11,7 @@ import { SELFTEST_PORT, type SelftestReport, selftestCredentials } from "../../i
 import {
   type ConsoleInfo,
   type HttpsAnswer,
+  httpsGet,
   waitForConsoleInfo,
   waitForSelftest,
   waitForWizard,
@@ -124,8 +125,17 @@ describe.each(BOOTS)("$name", (boot) => {
   it("serves the wizard's claim page over HTTPS with the certificate the console shows", () => {
     const { wizard, console: shown } = get();
     expect(wizard.status).toBe(200);
-    expect(wizard.body).toMatch(/setup code|not claimed/i);
+    expect(wizard.body).toContain("Claim this box");
+    expect(wizard.body).toMatch(/enters the setup code first/);
     expect(wizard.certSha256).toBe(shown.certSha256);
+  });
+
+  it("leads from the console's address into the wizard, showing a visitor no hardware", async () => {
+    const { vm } = get();
+    const home = await httpsGet(vm.ports[0]?.host ?? 0, "/", 60_000);
+    expect(home.status).toBe(307);
+    expect(home.location).toBe("/setup");
+    expect(home.body).not.toContain("cpu-model");
   });
 
   it("shows the URL, a setup code and the fingerprint on the serial console", () => {

@@ -1,6 +1,7 @@
 import { redirect } from "next/navigation";
+import { after } from "next/server";
 import { currentOwner } from "../../_server/session";
-import { setupStage } from "../../_server/setup";
+import { prepareForClaim, setupStage } from "../../_server/stage";
 import { readEnv } from "../../lib/env";
 import { ClaimForm } from "./_components/claim-form";
 
@@ -10,6 +11,7 @@ export default async function ClaimPage() {
   if ((await setupStage()) !== "unclaimed") {
     redirect((await currentOwner()) ? "/setup/hardware" : "/login");
   }
+  after(prepareForClaim);
   const preview = readEnv().FREEHOLD_MODE === "preview";
   return (
     <>

@@ -1,7 +1,7 @@
 import "server-only";
 import { redirect } from "next/navigation";
 import { requireOwner } from "../../../_server/session";
-import { setupStage } from "../../../_server/setup";
+import { setupStage } from "../../../_server/stage";
 
 /** Wizard steps after the claim: the owner, signed in, while setup is not finished. */
 export async function requireWizard() {

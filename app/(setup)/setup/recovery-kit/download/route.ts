@@ -2,7 +2,8 @@ import os from "node:os";
 import { db } from "../../../../_server/db";
 import { problem } from "../../../../_server/http";
 import { currentOwner } from "../../../../_server/session";
-import { currentPlan, setupStage } from "../../../../_server/setup";
+import { currentPlan } from "../../../../_server/setup";
+import { setupStage } from "../../../../_server/stage";
 
 /** The recovery kit as a text file, while it is still waiting for the owner's confirmation. */
 export async function GET(): Promise<Response> {

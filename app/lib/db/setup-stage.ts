@@ -1,0 +1,50 @@
+import Database from "better-sqlite3";
+
+/**
+ * Where setup stands: unclaimed → (claim) → wizard → (plan applied, every step verified) → done.
+ *
+ * Read straight from SQLite, like the setup code before the server listens
+ * (app/lib/setup-code/bootstrap.ts), not through Prisma: every wizard page, the wizard's layout,
+ * the login page and the dashboard's layout ask this first, and the claim page (the first page a
+ * new owner sees) needs nothing else from the database. Prisma's first query builds its query
+ * compiler (WebAssembly, from the whole schema) and compiles each query's shape: tens of
+ * milliseconds on a board, seconds under emulation, before the first page could answer. One fixed
+ * read on a read-only connection answers at once; Prisma starts when the owner acts.
+ *
+ * The tables and columns are Prisma's (prisma/schema.prisma, its migrations);
+ * test/unit/setup-stage.test.ts checks this read against what the Prisma client writes.
+ */
+export type SetupStage = "unclaimed" | "wizard" | "done";
+
+// Claimed: an owner exists, or the claim was recorded (the same rule as isClaimed in
+// app/lib/auth/claim.ts, which the claim itself runs under its lock).
+const STAGE_SQL = `SELECT
+  (EXISTS (SELECT 1 FROM "Owner")
+    OR EXISTS (SELECT 1 FROM "SetupClaim" WHERE "id" = 1 AND "claimedAt" IS NOT NULL)) AS claimed,
+  EXISTS (SELECT 1 FROM "Plan" WHERE "kind" = 'setup' AND "status" = 'done') AS done`;
+
+type StageRow = { claimed: 0 | 1; done: 0 | 1 };
+
+// One read-only connection per process and database file; Next's dev server reloads modules.
+const cache = globalThis as unknown as {
+  freeholdStageReader?: { file: string; db: Database.Database; read: () => StageRow | undefined };
+};
+
+function reader(databaseFile: string): () => StageRow | undefined {
+  if (cache.freeholdStageReader?.file !== databaseFile) {
+    cache.freeholdStageReader?.db.close();
+    cache.freeholdStageReader = undefined;
+    // The server applied the migrations before it listened, so the file exists; a reader never
+    // creates one. WAL readers do not wait for writers; the timeout covers a checkpoint.
+    const db = new Database(databaseFile, { readonly: true, fileMustExist: true, timeout: 10_000 });
+    const statement = db.prepare<[], StageRow>(STAGE_SQL);
+    cache.freeholdStageReader = { file: databaseFile, db, read: () => statement.get() };
+  }
+  return cache.freeholdStageReader.read;
+}
+
+export function readSetupStage(databaseFile: string): SetupStage {
+  const row = reader(databaseFile)();
+  if (!row?.claimed) return "unclaimed";
+  return row.done ? "done" : "wizard";
+}
