@@ -15,18 +15,18 @@ const DISK_KIND_LABEL = {
 } as const;
 
 /**
- * The address the console shows. On the box it leads straight into the wizard (its claim page
- * until someone owns the box; /setup sends an owner on, and anyone else to the login): the box's
- * hardware is for its owner (the wizard's hardware step, the dashboard), not for whoever is on the
- * network, and detecting it (lscpu, lsblk, dmidecode) would hold up the first page a new owner
- * waits for. The preview shows the developer's own machine here.
+ * The address the console shows. On the box it is one redirect to a page that answers: the claim
+ * page until someone owns the box, then the login (which sends a signed-in owner on to the wizard
+ * or the dashboard). The box's hardware is for its owner (the wizard's hardware step, the
+ * dashboard), not for whoever is on the network, and detecting it (lscpu, lsblk, dmidecode) would
+ * hold up the first page a new owner waits for. The preview shows the developer's own machine here.
  */
 export default async function Home() {
   await connection();
   const env = readEnv();
-  if (env.FREEHOLD_MODE === "appliance") redirect("/setup");
-  const hardware = await detectHardware();
   const claimed = readSetupStage(env.databaseFile) !== "unclaimed";
+  if (env.FREEHOLD_MODE === "appliance") redirect(claimed ? "/login" : "/setup");
+  const hardware = await detectHardware();
   const { cpu, memory, disks } = hardware;
 
   return (
