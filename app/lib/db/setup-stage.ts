@@ -27,24 +27,23 @@ type StageRow = { claimed: 0 | 1; done: 0 | 1 };
 
 // One read-only connection per process and database file; Next's dev server reloads modules.
 const cache = globalThis as unknown as {
-  freeholdStageReader?: { file: string; db: Database.Database; read: () => StageRow | undefined };
+  freeholdStageReader?: { file: string; db: Database.Database; statement: Database.Statement<[], StageRow> };
 };
 
-function reader(databaseFile: string): () => StageRow | undefined {
+function stageStatement(databaseFile: string): Database.Statement<[], StageRow> {
   if (cache.freeholdStageReader?.file !== databaseFile) {
     cache.freeholdStageReader?.db.close();
     cache.freeholdStageReader = undefined;
     // The server applied the migrations before it listened, so the file exists; a reader never
     // creates one. WAL readers do not wait for writers; the timeout covers a checkpoint.
     const db = new Database(databaseFile, { readonly: true, fileMustExist: true, timeout: 10_000 });
-    const statement = db.prepare<[], StageRow>(STAGE_SQL);
-    cache.freeholdStageReader = { file: databaseFile, db, read: () => statement.get() };
+    cache.freeholdStageReader = { file: databaseFile, db, statement: db.prepare<[], StageRow>(STAGE_SQL) };
   }
-  return cache.freeholdStageReader.read;
+  return cache.freeholdStageReader.statement;
 }
 
 export function readSetupStage(databaseFile: string): SetupStage {
-  const row = reader(databaseFile)();
+  const row = stageStatement(databaseFile).get();
   if (!row?.claimed) return "unclaimed";
   return row.done ? "done" : "wizard";
 }
