@@ -47,9 +47,11 @@ export async function hasDraftSecret(name: SecretName): Promise<boolean> {
 let hardwareCache: { at: number; profile: Promise<HardwareProfile> } | null = null;
 export function hardware(): Promise<HardwareProfile> {
   if (!hardwareCache || Date.now() - hardwareCache.at > 60_000) {
-    hardwareCache = { at: Date.now(), profile: detectHardware() };
-    hardwareCache.profile.catch(() => {
-      hardwareCache = null;
+    const entry = { at: Date.now(), profile: detectHardware() };
+    hardwareCache = entry;
+    // A failed detection is not kept; a newer one that replaced it in the meantime is.
+    entry.profile.catch(() => {
+      if (hardwareCache === entry) hardwareCache = null;
     });
   }
   return hardwareCache.profile;

@@ -155,7 +155,7 @@ function ssh(
   input?: string,
   timeoutMs = 120_000,
 ): { code: number; out: string; err: string } {
-  const r = sshOnce(g, command, input, timeoutMs);
+  const r = sshThroughPenalty(g, command, input, timeoutMs);
   return { code: r.status ?? -1, out: r.stdout?.toString() ?? "", err: r.stderr?.toString() ?? "" };
 }
 
@@ -168,7 +168,7 @@ function ssh(
 const REFUSED_BEFORE_LOGIN = /kex_exchange_identification|Not allowed at this time/;
 const PENALTY_WAIT_MS = 10 * 60_000;
 
-function sshOnce(g: Guest, command: string, input: string | Buffer | undefined, timeoutMs: number) {
+function sshThroughPenalty(g: Guest, command: string, input: string | Buffer | undefined, timeoutMs: number) {
   const deadline = Date.now() + PENALTY_WAIT_MS;
   for (;;) {
     const r = spawnSync("ssh", [...sshArgs(g), command], { input, timeout: timeoutMs });
@@ -192,7 +192,7 @@ function sshArgs(g: Guest): string[] {
 
 /** Writes `data` to a file in the owner's home on the guest (over ssh's stdin: bytes, no scp). */
 function upload(g: Guest, data: Buffer, name: string): void {
-  const r = sshOnce(g, `cat > ${name}`, data, 120_000);
+  const r = sshThroughPenalty(g, `cat > ${name}`, data, 120_000);
   if (r.status !== 0) throw new Error(`upload of ${name} failed (${r.status}): ${r.stderr?.toString()}`);
 }
 

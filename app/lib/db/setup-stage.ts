@@ -16,11 +16,16 @@ import Database from "better-sqlite3";
  */
 export type SetupStage = "unclaimed" | "wizard" | "done";
 
-// Claimed: an owner exists, or the claim was recorded (the same rule as isClaimed in
-// app/lib/auth/claim.ts, which the claim itself runs under its lock).
+/**
+ * Claimed, as one SQL expression: an owner exists, or the claim was recorded. The same rule as
+ * isClaimed in app/lib/auth/claim.ts (which the claim itself runs under its lock); the setup-code
+ * bootstrap evaluates it inside its own transaction.
+ */
+export const CLAIMED_SQL = `(EXISTS (SELECT 1 FROM "Owner")
+    OR EXISTS (SELECT 1 FROM "SetupClaim" WHERE "id" = 1 AND "claimedAt" IS NOT NULL))`;
+
 const STAGE_SQL = `SELECT
-  (EXISTS (SELECT 1 FROM "Owner")
-    OR EXISTS (SELECT 1 FROM "SetupClaim" WHERE "id" = 1 AND "claimedAt" IS NOT NULL)) AS claimed,
+  ${CLAIMED_SQL} AS claimed,
   EXISTS (SELECT 1 FROM "Plan" WHERE "kind" = 'setup' AND "status" = 'done') AS done`;
 
 type StageRow = { claimed: 0 | 1; done: 0 | 1 };

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { CLAIMED_SQL } from "../db/setup-stage";
 import { pollUntil } from "../poll";
 import { generateSetupCode, hashSetupCode, normalizeSetupCode } from "./code";
 
@@ -36,18 +37,17 @@ export function ensureSetupCode(options: {
     return db
       .transaction((): SetupCodeResult => {
         const claim = db
-          .prepare<[], { codeHash: string; claimedAt: string | null }>(
-            'SELECT codeHash, claimedAt FROM "SetupClaim" WHERE id = 1',
-          )
+          .prepare<[], { codeHash: string }>('SELECT codeHash FROM "SetupClaim" WHERE id = 1')
           .get();
-        const owners = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM "Owner"').get()?.n ?? 0;
+        const claimed =
+          db.prepare<[], { claimed: 0 | 1 }>(`SELECT ${CLAIMED_SQL} AS claimed`).get()?.claimed === 1;
         const upsert = db.prepare(
           `INSERT INTO "SetupClaim" (id, codeHash, source) VALUES (1, ?, ?)
            ON CONFLICT(id) DO UPDATE SET codeHash = excluded.codeHash, source = excluded.source, createdAt = CURRENT_TIMESTAMP`,
         );
         if (options.mode === "appliance") {
           const file = options.setupCodeFile ?? APPLIANCE_SETUP_CODE_FILE;
-          if (claim?.claimedAt || owners > 0) return { state: "claimed", file };
+          if (claimed) return { state: "claimed", file };
           let text: string;
           try {
             text = readFileSync(file, "utf8");
@@ -63,7 +63,7 @@ export function ensureSetupCode(options: {
           return { state: "issued", file };
         }
         const file = options.setupCodeFile ?? previewSetupCodeFile(options.databaseFile);
-        if (claim?.claimedAt || owners > 0) return { state: "claimed", file };
+        if (claimed) return { state: "claimed", file };
         if (claim && existsSync(file)) return { state: "unchanged", file };
         const code = generateSetupCode();
         upsert.run(hashSetupCode(normalizeSetupCode(code) ?? ""), "preview");

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { waitForSetupCode } from "../../../app/lib/setup-code/bootstrap";
+import { ensureSetupCode, waitForSetupCode } from "../../../app/lib/setup-code/bootstrap";
 import { hashSetupCode } from "../../../app/lib/setup-code/code";
 import { tempDb } from "../wizard/temp-db";
 
@@ -50,5 +50,15 @@ describe("waiting for the appliance's setup code", () => {
     const started = Date.now();
     expect((await waitForSetupCode(options(), 5000, 20)).state).toBe("claimed");
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("counts an owner without a recorded claim as claimed: no code is issued in either mode", async () => {
+    await t.prisma.owner.create({ data: { username: "bob", passwordHash: "x" } });
+    writeFileSync(file, "ABCD-EFGH-JKLM-NPQR\n");
+    expect((await waitForSetupCode(options(), 5000, 20)).state).toBe("claimed");
+    expect(ensureSetupCode({ databaseFile: t.file, mode: "preview", setupCodeFile: file }).state).toBe(
+      "claimed",
+    );
+    expect(await t.prisma.setupClaim.findUnique({ where: { id: 1 } })).toBeNull();
   });
 });
