@@ -40,6 +40,7 @@ function timelineRow(report: SelftestReport): string {
   return (
     `  guest clock: userspace ${at("userspace")}, TLS ready ${at("active_freehold-tls.service")}, ` +
     `web started ${at("exec_freehold-web.service")}, web listening ${at("web_listening")}, ` +
+    `first page ${at("web_first_page")}, ` +
     `multi-user ${at("active_multi-user.target")}\n` +
     report.criticalChain.map((unit) => `    chain: ${unit}`).join("\n")
   );

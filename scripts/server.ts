@@ -101,6 +101,22 @@ async function main(): Promise<void> {
       `freehold-web: refused ${what} ${req.method} ${req.url?.slice(0, 200)} from ${req.socket.remoteAddress}: ${reason}`,
     );
 
+  // The first page answered, once, with how long after listening: the wait a new owner sees, in the
+  // journal for a slow board (and the mark the VM self-test waits for before it does its own work).
+  let listeningAt: number | undefined;
+  let firstPageLogged = false;
+  const noteFirstPage = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.once("finish", () => {
+      if (firstPageLogged || res.statusCode !== 200 || listeningAt === undefined) return;
+      firstPageLogged = true;
+      const pathname = (req.url ?? "").split("?")[0]?.slice(0, 100);
+      const after = ((performance.now() - listeningAt) / 1000).toFixed(1);
+      console.log(
+        `freehold-web: first page answered (${req.method} ${pathname} 200), ${after} s after listening`,
+      );
+    });
+  };
+
   const onRequest: http.RequestListener = (req, res) => {
     const verdict = checkRequest(
       {
@@ -135,6 +151,7 @@ async function main(): Promise<void> {
     const csp = contentSecurityPolicy(nonce, dev);
     req.headers["content-security-policy"] = csp;
     res.setHeader("Content-Security-Policy", csp);
+    if (!firstPageLogged) noteFirstPage(req, res);
     handle(req, res).catch((error: unknown) => {
       console.error("freehold-web: request failed", error);
       if (!res.headersSent) res.writeHead(500);
@@ -173,6 +190,7 @@ async function main(): Promise<void> {
   sampler();
 
   server.listen(port, hostname, () => {
+    listeningAt = performance.now();
     const scheme = server instanceof https.Server ? "https" : "http";
     const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
     console.log(`freehold-web: ${env.FREEHOLD_MODE} mode on ${scheme}://${shown}:${port}`);

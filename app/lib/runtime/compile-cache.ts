@@ -20,6 +20,16 @@ import vm from "node:vm";
  * module's entry carries the SHA-256 of its text and a changed file compiles from source. The cache
  * file is root's, beside the code it stands for, and never written by the running service.
  *
+ * Resolutions: the same run records where each `require` led (Node's own key for it: the requiring
+ * module's directory and the request), because under emulation Node's search for a file (stat,
+ * `package.json` reads, `realpath`, path string work in the interpreter) cost as much as a tenth
+ * of the start. The cache is made with the code, in the same build step, so the tree it recorded is
+ * the tree on disk; it is still checked as the start goes: the recorded resolutions are used only
+ * while every module read has the text the build recorded (the first that differs turns them off,
+ * and Node resolves from then on), and only with the same `NODE_PATH` and resolution flags. A
+ * module the build ran as CommonJS and whose text is unchanged is also not asked about again
+ * (Node's `.js` loader walks up to the nearest `package.json` for its "type").
+ *
  * `import()`: V8 in Node 20 loses the dynamic import callback of code read from a cache
  * (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), and Next's app-page runtime, next-server and Prisma's
  * client all call it. So the image build finds each `import(` call with a real lexer (its positions
@@ -33,7 +43,7 @@ import vm from "node:vm";
 /** The cache file's name, beside the preload in /opt/freehold. */
 export const COMPILE_CACHE_FILE = "compile-cache.bin";
 
-const MAGIC = Buffer.from("FHCODE02");
+const MAGIC = Buffer.from("FHCODE03");
 
 /** What the cache file says about itself: where each module's cached data is, and for what. */
 type CacheIndex = {
@@ -42,6 +52,8 @@ type CacheIndex = {
   arch: string;
   /** file, SHA-256 of its source, offset in the data, length, where its `import(` calls are */
   entries: CacheEntry[];
+  /** What else decides a resolution (resolutionContext()), and each `require`'s file. */
+  resolutions?: { context: string; table: [key: string, file: string][] };
 };
 
 type CacheEntry = [string, string, number, number, number[]?];
@@ -113,6 +125,16 @@ export type CompileCacheStats = {
   rejected: number;
   /** Modules compiled from source: not in the cache, changed, or containing `import(`. */
   compiled: number;
+  /**
+   * `require` calls (not of built-ins) answered from the recorded resolutions and by Node, and the
+   * `.js` modules loaded as the CommonJS the build ran them as (no `package.json` walk).
+   */
+  resolved?: { recorded: number; byNode: number; formatsRecorded: number };
+  /**
+   * Why the recorded resolutions (and the recorded module formats) were not used, or stopped being
+   * used during the start.
+   */
+  resolutionsOff?: string;
 };
 
 const STATS = Symbol.for("freehold.compile-cache");
@@ -131,9 +153,28 @@ export function cacheable(source: string): boolean {
   return !(source.includes("import") && DYNAMIC_IMPORT.test(source));
 }
 
+/**
+ * Node's flags and environment that change where a `require` leads: recorded resolutions are for
+ * the same ones only.
+ */
+export function resolutionContext(execArgv: readonly string[], env: NodeJS.ProcessEnv): string {
+  const flags = execArgv.filter((flag) =>
+    /^(--preserve-symlinks|--conditions|-C|--experimental-(default-type|require-module|detect-module|policy)|--input-type)/.test(
+      flag,
+    ),
+  );
+  return JSON.stringify({ flags, nodePath: env.NODE_PATH ?? "" });
+}
+
+/** The key of one resolution: Node's own (Module._load's relativeResolveCache). */
+function resolutionKey(parentPath: string, request: string): string {
+  return `${parentPath}\0${request}`;
+}
+
 export function encodeCache(
   modules: { file: string; source: string; data: Buffer; dynamicImportsAt?: number[] }[],
   runtime: { node: string; v8: string; arch: string },
+  resolutions?: CacheIndex["resolutions"],
 ): Buffer {
   let offset = 0;
   const entries: CacheIndex["entries"] = modules.map((m) => {
@@ -142,7 +183,9 @@ export function encodeCache(
     offset += m.data.length;
     return entry;
   });
-  const index = Buffer.from(JSON.stringify({ ...runtime, entries } satisfies CacheIndex));
+  const index = Buffer.from(
+    JSON.stringify({ ...runtime, entries, ...(resolutions ? { resolutions } : {}) } satisfies CacheIndex),
+  );
   const length = Buffer.alloc(4);
   length.writeUInt32LE(index.length);
   return Buffer.concat([MAGIC, length, index, ...modules.map((m) => m.data)]);
@@ -152,6 +195,12 @@ export type DecodedCache = {
   runtime: { node: string; v8: string; arch: string };
   /** The module's cached data, and where its `import(` calls are, when the entry is for this text. */
   lookup: (file: string, source: string) => { data: Buffer; dynamicImportsAt?: number[] } | undefined;
+  /** Whether the build recorded this file (as CommonJS), whatever its text is now. */
+  recorded: (file: string) => boolean;
+  /** The resolutionContext() the resolutions were recorded in; undefined when none were. */
+  resolutionContext: string | undefined;
+  /** Where `request` from a module in `parentPath` led when the cache was made. */
+  resolution: (parentPath: string, request: string) => string | undefined;
 };
 
 /** Reads a cache file's index; throws with the reason when it is not one. */
@@ -164,25 +213,39 @@ export function decodeCache(blob: Buffer): DecodedCache {
   const index = JSON.parse(blob.subarray(MAGIC.length + 4, dataStart).toString()) as CacheIndex;
   if (!Array.isArray(index.entries)) throw new Error("the cache file has no index");
   const byFile = new Map(index.entries.map((e) => [e[0], e]));
+  const recorded = index.resolutions;
+  const resolutions = new Map(Array.isArray(recorded?.table) ? recorded.table : []);
+  // The `.js` loader and the compile step ask about the same module one after the other: one hash.
+  let last: { file: string; source: string; found: ReturnType<DecodedCache["lookup"]> } | undefined;
   return {
     runtime: { node: String(index.node), v8: String(index.v8), arch: String(index.arch) },
     lookup(file, source) {
+      if (last?.file === file && last.source === source) return last.found;
       const entry = byFile.get(file);
-      if (!entry || entry[1] !== sha256(source)) return undefined;
-      const [, , offset, length, dynamicImportsAt] = entry;
-      if (dataStart + offset + length > blob.length) return undefined;
-      const data = blob.subarray(dataStart + offset, dataStart + offset + length);
-      return Array.isArray(dynamicImportsAt) ? { data, dynamicImportsAt } : { data };
+      let found: ReturnType<DecodedCache["lookup"]>;
+      if (entry && entry[1] === sha256(source)) {
+        const [, , offset, length, dynamicImportsAt] = entry;
+        if (dataStart + offset + length <= blob.length) {
+          const data = blob.subarray(dataStart + offset, dataStart + offset + length);
+          found = Array.isArray(dynamicImportsAt) ? { data, dynamicImportsAt } : { data };
+        }
+      }
+      last = { file, source, found };
+      return found;
     },
+    recorded: (file) => byFile.has(file),
+    resolutionContext: typeof recorded?.context === "string" ? recorded.context : undefined,
+    resolution: (parentPath, request) => resolutions.get(resolutionKey(parentPath, request)),
   };
 }
 
 type CompileFn = (this: Module, content: string, filename: string, format?: string) => unknown;
+type ResolveFn = (request: string, parent: Module | undefined, isMain: boolean, options?: unknown) => string;
 type DynamicImport = (specifier: string, options?: unknown) => Promise<unknown>;
 const M = Module as unknown as typeof Module & {
   new (id: string, parent?: Module): Module;
   wrap(source: string): string;
-  _resolveFilename(request: string, parent: Module, isMain: boolean, options?: unknown): string;
+  _resolveFilename: ResolveFn;
   _resolveLookupPaths(request: string, parent: Module): string[] | null;
   _nodeModulePaths(from: string): string[];
   _extensions: NodeJS.RequireExtensions;
@@ -270,9 +333,20 @@ export function installCompileCache(
   const proto = M.prototype;
   const original = proto._compile;
 
+  const resolveWithNode = M._resolveFilename;
+  const context = resolutionContext(process.execArgv, process.env);
+
   if (mode === "produce") {
     const produced: { file: string; source: string; script: vm.Script; dynamicImportsAt?: number[] }[] = [];
+    const resolutions = new Map<string, string>();
     stats.mode = "produce";
+    // Only what Node would keep for the process too: a plain require from a module, to a file.
+    M._resolveFilename = function (request, parent, isMain, options) {
+      const filename = resolveWithNode.call(this, request, parent, isMain, options);
+      if (!isMain && options === undefined && typeof parent?.path === "string" && path.isAbsolute(filename))
+        resolutions.set(resolutionKey(parent.path, request), filename);
+      return filename;
+    };
     proto._compile = function (content, filename, format) {
       if (format === "module") return original.call(this, content, filename, format);
       let dynamicImportsAt: number[] | undefined;
@@ -306,7 +380,9 @@ export function installCompileCache(
         ...(p.dynamicImportsAt ? { dynamicImportsAt: p.dynamicImportsAt } : {}),
       }));
       const partial = `${cacheFile}.partial`;
-      writeFileSync(partial, encodeCache(modules, runtime()), { mode: 0o644 });
+      writeFileSync(partial, encodeCache(modules, runtime(), { context, table: [...resolutions] }), {
+        mode: 0o644,
+      });
       renameSync(partial, cacheFile);
     });
     return stats;
@@ -326,8 +402,51 @@ export function installCompileCache(
     return stats;
   }
   stats.mode = "use";
+  stats.resolved = { recorded: 0, byNode: 0, formatsRecorded: 0 };
+  const resolved = stats.resolved;
+  if (cache.resolutionContext === undefined) stats.resolutionsOff = "none recorded";
+  else if (cache.resolutionContext !== context)
+    stats.resolutionsOff = `recorded with ${cache.resolutionContext}, this is ${context}`;
+  const changed = (filename: string) => {
+    stats.resolutionsOff ??= `${filename} differs from the recording`;
+  };
+
+  M._resolveFilename = function (request, parent, isMain, options) {
+    if (
+      stats.resolutionsOff === undefined &&
+      !isMain &&
+      options === undefined &&
+      typeof parent?.path === "string"
+    ) {
+      const filename = cache.resolution(parent.path, request);
+      if (filename !== undefined) {
+        resolved.recorded++;
+        return filename;
+      }
+    }
+    if (!isMain && !M.isBuiltin(request)) resolved.byNode++;
+    return resolveWithNode.call(this, request, parent, isMain, options);
+  };
+
+  // A `.js` module the build ran as CommonJS, with the same text: Node's loader would only walk up
+  // to its package.json to learn that again.
+  const loadJsWithNode = M._extensions[".js"];
+  M._extensions[".js"] = function (module, filename) {
+    if (stats.resolutionsOff === undefined && filename.endsWith(".js") && cache.recorded(filename)) {
+      const content = readFileSync(filename, "utf8");
+      if (cache.lookup(filename, content)) {
+        resolved.formatsRecorded++;
+        (module as Module & { _compile: CompileFn })._compile(content, filename, "commonjs");
+        return;
+      }
+      changed(filename);
+    }
+    loadJsWithNode.call(this, module, filename);
+  };
+
   proto._compile = function (content, filename, format) {
     const entry = format === "module" ? undefined : cache.lookup(filename, content);
+    if (!entry && cache.recorded(filename)) changed(filename);
     // An entry without import positions is only for a module that has no `import(` call.
     const usable = entry && (entry.dynamicImportsAt || cacheable(content));
     const compiled = usable ? compile(filename, content, entry.dynamicImportsAt, entry.data) : undefined;
@@ -352,5 +471,10 @@ export function describeCompileCache(stats: CompileCacheStats | undefined): stri
   if (!stats) return undefined;
   if (stats.mode === "off") return `code cache not used (${stats.reason ?? "unknown reason"})`;
   if (stats.mode === "produce") return `code cache: recording ${stats.compiled} modules`;
-  return `code cache: ${stats.fromCache} modules from the cache, ${stats.rejected} refused by V8, ${stats.compiled} compiled from source`;
+  const modules = `code cache: ${stats.fromCache} modules from the cache, ${stats.rejected} refused by V8, ${stats.compiled} compiled from source`;
+  const requires = stats.resolved
+    ? `; ${stats.resolved.recorded} requires resolved as recorded, ${stats.resolved.byNode} by Node`
+    : "";
+  const off = stats.resolutionsOff ? ` (recorded resolutions off: ${stats.resolutionsOff})` : "";
+  return modules + requires + off;
 }

@@ -1,5 +1,14 @@
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { maskUnitCredential, parseSelftest, selftestCredentials } from "../../../image/vm/selftest";
+import {
+  maskUnitCredential,
+  parseSelftest,
+  selftestCredentials,
+  waitForFirstPageSh,
+} from "../../../image/vm/selftest";
 
 const report = (body: string) => `noise\nFREEHOLD-SELFTEST-BEGIN\n${body}\nFREEHOLD-SELFTEST-END\n`;
 
@@ -49,6 +58,8 @@ describe("boot self-test report", () => {
     const script = Buffer.from(creds[0]?.split("=").slice(1).join("=") ?? "", "base64").toString();
     expect(script).toContain("/dev/virtio-ports/org.freehold.selftest");
     expect(script).toContain("t_web_listening=");
+    expect(script).toContain("t_web_first_page=");
+    expect(script).toContain(waitForFirstPageSh(900));
     expect(script).toContain("code_cache=");
     const mask = Buffer.from(
       maskUnitCredential("freehold-web.service").split("=").slice(1).join("="),
@@ -56,4 +67,59 @@ describe("boot self-test report", () => {
     );
     expect(mask.toString()).toContain("ConditionPathExists=/nonexistent");
   });
+});
+
+// The guest's journalctl follows the journal and writes only when a line comes; this stand-in does
+// the same (it prints what it was given, then sleeps), so the wait is checked with real bash and
+// processes. The VM boot tests run it against the guest's own journal.
+describe("the self-test's wait for the web app's first page", () => {
+  async function wait(lines: string[], seconds: number) {
+    const dir = mkdtempSync(path.join(tmpdir(), "freehold-selftest-wait-"));
+    const pidFile = path.join(dir, "journalctl.pid");
+    const stub = path.join(dir, "journalctl");
+    const printed = lines.map((l) => `echo '${l}'; sleep 0.2`).join("; ");
+    writeFileSync(stub, `#!/bin/bash\necho $$ > ${pidFile}\n${printed}\nexec sleep 60\n`);
+    chmodSync(stub, 0o755);
+    const started = Date.now();
+    const child = spawn("bash", ["-c", `${waitForFirstPageSh(seconds)}\necho waited`], {
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const ms = Date.now() - started;
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    let followerLeft = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      followerLeft = false;
+    }
+    if (followerLeft) process.kill(pid, "SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    return { code, out, ms, followerLeft };
+  }
+
+  it("returns once the line came, and stops the journalctl it started", async () => {
+    const r = await wait(
+      [
+        "freehold-web: appliance mode on https://[::]:443",
+        "freehold-web: first page answered (GET /setup 200), 9.1 s after listening",
+      ],
+      30,
+    );
+    expect(r.out).toBe("waited\n");
+    expect(r.ms).toBeLessThan(10_000);
+    expect(r.followerLeft).toBe(false);
+  }, 20_000);
+
+  it("gives up after its timeout when the line never comes", async () => {
+    const r = await wait(["freehold-web: appliance mode on https://[::]:443"], 2);
+    expect(r.out).toBe("waited\n");
+    expect(r.ms).toBeGreaterThanOrEqual(1900);
+    expect(r.ms).toBeLessThan(15_000);
+    expect(r.followerLeft).toBe(false);
+  }, 30_000);
 });

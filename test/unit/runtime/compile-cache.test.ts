@@ -49,21 +49,26 @@ const tableFile = path.join(dir, "dynamic-imports.json");
 type Output = { label: string; sum: number; base: string; stats: CompileCacheStats };
 
 async function start(mode: "produce" | "use", flags: string[] = [], table?: string): Promise<Output> {
-  const { stdout } = await run(
-    process.execPath,
-    [...flags, "--require", preload, path.join(dir, "main.cjs")],
-    {
-      // Elsewhere than the app: imports resolve from their module, not from the working directory.
-      cwd: tmpdir(),
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: "production",
-        FREEHOLD_COMPILE_CACHE: mode,
-        ...(table ? { FREEHOLD_COMPILE_CACHE_IMPORTS: table } : {}),
-      },
-      timeout: 30_000,
+  return startMain(path.join(dir, "main.cjs"), mode, flags, table);
+}
+
+async function startMain<T = Output>(
+  main: string,
+  mode: "produce" | "use",
+  flags: string[] = [],
+  table?: string,
+): Promise<T> {
+  const { stdout } = await run(process.execPath, [...flags, "--require", preload, main], {
+    // Elsewhere than the app: imports resolve from their module, not from the working directory.
+    cwd: tmpdir(),
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: "production",
+      FREEHOLD_COMPILE_CACHE: mode,
+      ...(table ? { FREEHOLD_COMPILE_CACHE_IMPORTS: table } : {}),
     },
-  );
+    timeout: 30_000,
+  });
   return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
 }
 
@@ -191,7 +196,7 @@ describe("a real node with the preload", () => {
     expect(used).toMatchObject({ label: "lib-one", sum: 55, base: LOADED });
     expect(used.stats).toMatchObject({ mode: "use", fromCache: 2, rejected: 0, compiled: 1 });
     expect(describeCompileCache(used.stats)).toBe(
-      "code cache: 2 modules from the cache, 0 refused by V8, 1 compiled from source",
+      "code cache: 2 modules from the cache, 0 refused by V8, 1 compiled from source; 2 requires resolved as recorded, 0 by Node",
     );
   }, 60_000);
 
@@ -259,5 +264,73 @@ describe("a real node with the preload", () => {
     const none = await start("use");
     expect(none.stats).toMatchObject({ mode: "off", reason: `no ${cacheFile}` });
     expect(readFileSync(path.join(dir, "lib.cjs"), "utf8")).toBe(LIB);
+  }, 60_000);
+});
+
+describe("the resolutions recorded with the cache", () => {
+  // Another small app beside the first (the cache file is the preload's, so each test records
+  // first): .js modules, a relative require, and a package found through its package.json.
+  const app = path.join(dir, "tree");
+  const main = path.join(app, "main.js");
+  const A = 'exports.name = () => "a-one";\n';
+  type TreeOutput = { out: string; stats: CompileCacheStats };
+
+  beforeAll(() => {
+    mkdirSync(path.join(app, "lib"), { recursive: true });
+    mkdirSync(path.join(app, "node_modules", "pkg-cjs", "lib"), { recursive: true });
+    writeFileSync(
+      main,
+      'const a = require("./lib/a.js");\nconst p = require("pkg-cjs");\nconsole.log(JSON.stringify({ out: a.name() + " " + p.name(), stats: globalThis[Symbol.for("freehold.compile-cache")] }));\n',
+    );
+    writeFileSync(path.join(app, "lib", "a.js"), A);
+    const pkg = path.join(app, "node_modules", "pkg-cjs");
+    writeFileSync(path.join(pkg, "package.json"), JSON.stringify({ name: "pkg-cjs", main: "lib/entry" }));
+    writeFileSync(path.join(pkg, "lib", "entry.js"), 'exports.name = () => require("./inner").name;\n');
+    writeFileSync(path.join(pkg, "lib", "inner.js"), 'exports.name = "pkg-one";\n');
+  });
+
+  it("records where each require led, and answers the same requires from the recording", async () => {
+    await startMain<TreeOutput>(main, "produce");
+    const index = JSON.parse(
+      readFileSync(cacheFile)
+        .subarray(12, 12 + readFileSync(cacheFile).readUInt32LE(8))
+        .toString(),
+    );
+    expect(new Map(index.resolutions.table).get(`${app}\0pkg-cjs`)).toBe(
+      path.join(app, "node_modules", "pkg-cjs", "lib", "entry.js"),
+    );
+
+    const used = await startMain<TreeOutput>(main, "use");
+    expect(used.out).toBe("a-one pkg-one");
+    // ./lib/a.js and pkg-cjs from main, ./inner from the package; four .js modules, main included.
+    expect(used.stats.resolved).toEqual({ recorded: 3, byNode: 0, formatsRecorded: 4 });
+    expect(used.stats.resolutionsOff).toBeUndefined();
+    expect(describeCompileCache(used.stats)).toBe(
+      "code cache: 4 modules from the cache, 0 refused by V8, 0 compiled from source; 3 requires resolved as recorded, 0 by Node",
+    );
+  }, 60_000);
+
+  it("leaves resolving to Node from the first module whose text differs from the recording", async () => {
+    await startMain<TreeOutput>(main, "produce");
+    writeFileSync(path.join(app, "lib", "a.js"), A.replace("a-one", "a-two"));
+    try {
+      const used = await startMain<TreeOutput>(main, "use");
+      expect(used.out).toBe("a-two pkg-one");
+      expect(used.stats.resolutionsOff).toBe(`${path.join(app, "lib", "a.js")} differs from the recording`);
+      // ./lib/a.js was resolved before its text was read; pkg-cjs and ./inner come after.
+      expect(used.stats.resolved).toEqual({ recorded: 1, byNode: 2, formatsRecorded: 1 });
+      expect(used.stats).toMatchObject({ fromCache: 3, compiled: 1 });
+    } finally {
+      writeFileSync(path.join(app, "lib", "a.js"), A);
+    }
+  }, 60_000);
+
+  it("uses no recorded resolution under other resolution flags", async () => {
+    await startMain<TreeOutput>(main, "produce");
+    const used = await startMain<TreeOutput>(main, "use", ["--preserve-symlinks"]);
+    expect(used.out).toBe("a-one pkg-one");
+    expect(used.stats.resolutionsOff).toMatch(/^recorded with .*"flags":\[\].*this is .*--preserve-symlinks/);
+    expect(used.stats.resolved).toEqual({ recorded: 0, byNode: 3, formatsRecorded: 0 });
+    expect(used.stats.fromCache).toBe(4);
   }, 60_000);
 });
