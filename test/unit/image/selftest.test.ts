@@ -91,12 +91,16 @@ describe("the self-test's wait for the web app's first page", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     const ms = Date.now() - started;
     const pid = Number(readFileSync(pidFile, "utf8"));
-    let followerLeft = true;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      followerLeft = false;
-    }
+    // The signal reaches it a moment after bash exits; a killed one may linger as a zombie.
+    const alive = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 30 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    const followerLeft = alive();
     if (followerLeft) process.kill(pid, "SIGKILL");
     rmSync(dir, { recursive: true, force: true });
     return { code, out, ms, followerLeft };
