@@ -66,7 +66,8 @@ async function timedBootOnce(
     image,
     workDir,
     forwards: [{ host: 0, guest: 443 }],
-    // The self-test only reports after the wizard answered, so it does not delay what is timed.
+    // The self-test waits for the web app's first page before it does anything (image/vm/selftest.ts),
+    // so it takes no CPU from what is timed, as in the masked boot, which runs none.
     smbiosCredentials: masked
       ? [maskUnitCredential("freehold-web.service"), maskUnitCredential("freehold-agent.socket")]
       : selftestCredentials(),
